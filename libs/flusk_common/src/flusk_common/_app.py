@@ -1,0 +1,80 @@
+"""The app factory helper every service's ``create_app()`` calls."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask
+from flask.typing import ResponseReturnValue
+from werkzeug.routing import IntegerConverter
+
+from ._auth import init_api_keys
+from ._body import init_json_body
+from ._config import check_settings, load_settings
+from ._cors import init_cors
+from ._database import Database, commit_session
+from ._json import OrjsonProvider
+from ._probes import probes
+from ._problems import init_problems
+from ._request_id import init_request_id
+from ._validation import init_validation
+
+MAX_RECORD_ID = 2**31 - 1
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<id:name>``: a positive id that fits a 32-bit column; anything else is a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        super().__init__(map, min=1, max=MAX_RECORD_ID)
+
+
+class ServiceApp(Flask):
+    """A Flask app whose request session is committed once, right after a successful view.
+
+    Committing inside dispatch means a failed commit goes through the same error handlers
+    as any other error (409, 503, ...), so a 2xx always stands for a committed write.
+    """
+
+    json_provider_class = OrjsonProvider
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        result = super().dispatch_request()
+        commit_session()
+        return result
+
+
+def create_service_app(
+    import_name: str,
+    *,
+    blueprints: Iterable[Blueprint],
+    metadata: sa.MetaData,
+    test_config: Mapping[str, Any] | None = None,
+) -> ServiceApp:
+    """A service app: settings, middleware, error handlers, database, probes and schemas.
+
+    Settings come from defaults, then the environment, then ``test_config``. Schemas are
+    loaded from the ``schemas`` folder of the ``import_name`` package.
+    """
+    service = import_name.partition(".")[0]
+    app = ServiceApp(import_name)
+    app.config.update(load_settings(service, os.environ))
+    app.config.update(test_config or {})
+    check_settings(app.config)
+    app.url_map.converters["id"] = RecordIdConverter
+
+    init_request_id(app)
+    init_cors(app)
+    init_api_keys(app)
+    init_json_body(app)
+    init_problems(app)
+    Database(app, metadata=metadata)
+
+    app.register_blueprint(probes)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    init_validation(app, import_name)
+    return app

@@ -1,0 +1,95 @@
+"""Settings of a service: defaults, then the environment, then test overrides.
+
+Each setting is read from ``<SERVICE>_<NAME>`` first (``FOSS_DATABASE_URL``), then from
+``<NAME>`` (``DATABASE_URL``), so one environment can hold settings for many services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._exceptions import ConfigurationError
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        None,
+        str,
+        "SQLAlchemy URL; default sqlite:///var/<service>.db (relative to the working directory)",
+    ),
+    Setting("DATABASE_CONNECT_TIMEOUT", 3, _positive_int, "seconds to wait for a connection"),
+    Setting(
+        "DATABASE_STATEMENT_TIMEOUT",
+        15_000,
+        _positive_int,
+        "milliseconds a PostgreSQL statement may run",
+    ),
+    Setting("DATABASE_POOL_SIZE", 5, _positive_int, "connections kept per process"),
+    Setting("SQLITE_BUSY_TIMEOUT", 5_000, _positive_int, "milliseconds SQLite waits for a lock"),
+    Setting("RETRY_AFTER", 5, _positive_int, "seconds in Retry-After when a dependency is down"),
+    Setting("MAX_CONTENT_LENGTH", 1024 * 1024, _positive_int, "largest request body in bytes"),
+    Setting("JSON_MAX_DEPTH", 32, _positive_int, "deepest nesting accepted in a request body"),
+    Setting("CORS_ORIGINS", (), _csv, "comma-separated origins allowed to call from a browser"),
+    Setting("CORS_ALLOW_CREDENTIALS", False, _boolean, "send Access-Control-Allow-Credentials"),
+    Setting("API_KEYS", (), _csv, "comma-separated accepted X-API-Key values; empty: no auth"),
+)
+
+
+def load_settings(service: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return every setting for ``service``: its default, overridden by the environment."""
+    values: dict[str, Any] = {}
+    prefix = service.upper() + "_"
+    for setting in SETTINGS:
+        raw = environ.get(prefix + setting.name, environ.get(setting.name))
+        if raw is None:
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{setting.name}={raw!r} is invalid: {exc}") from None
+    if values["DATABASE_URL"] is None:
+        values["DATABASE_URL"] = f"sqlite:///var/{service}.db"
+    return values
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Refuse combinations that are unsafe whatever their source."""
+    origins = config["CORS_ORIGINS"]
+    if "null" in origins:
+        raise ConfigurationError("CORS_ORIGINS must not contain 'null'")
+    if "*" in origins and (len(origins) > 1 or config["CORS_ALLOW_CREDENTIALS"]):
+        raise ConfigurationError(
+            "CORS_ORIGINS='*' must stand alone and cannot be combined with CORS_ALLOW_CREDENTIALS"
+        )

@@ -1,0 +1,126 @@
+"""One engine and session factory per app; one session per request, committed once.
+
+The session of a request is made on first use (``get_session()``), committed by the app
+after the view returns (see ``ServiceApp.dispatch_request``), and closed at teardown, which
+rolls back whatever was not committed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_EXTENSION = "flusk.database"
+_SQLITE_BEGIN = "flusk_sqlite_begin"
+
+
+class Database:
+    """The engine, session factory and models' metadata of one app."""
+
+    def __init__(self, app: Flask, *, metadata: sa.MetaData) -> None:
+        self.metadata = metadata
+        self.engine = create_engine(app.config)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions[_EXTENSION] = self
+        app.teardown_appcontext(_close_session)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def bind_to(self, connection: Connection) -> None:
+        """Run every session inside ``connection``'s transaction, as savepoints (for tests)."""
+        self.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+
+    def ping(self) -> None:
+        """Raise unless the database answers ``SELECT 1``."""
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+
+def get_database(app: Flask | None = None) -> Database:
+    database: Database = (app or current_app).extensions[_EXTENSION]
+    return database
+
+
+def get_session() -> Session:
+    """The session of the current request (or app context), made on first use."""
+    if "flusk_session" not in g:
+        database = get_database()
+        session = database.session_factory()
+        if database.is_sqlite and has_request_context() and request.method in WRITE_METHODS:
+            # Take SQLite's write lock up front: a reader that later writes could fail
+            # with SQLITE_BUSY_SNAPSHOT, which no busy timeout can wait out.
+            session.connection(execution_options={_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+        g.flusk_session = session
+    session_in_use: Session = g.flusk_session
+    return session_in_use
+
+
+def commit_session() -> None:
+    """Commit the request's session, if the request used one."""
+    session: Session | None = g.get("flusk_session")
+    if session is not None:
+        session.commit()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("flusk_session", None)
+    if session is not None:
+        session.close()
+
+
+def create_engine(config: dict[str, Any]) -> Engine:
+    """The engine for ``config["DATABASE_URL"]``, tuned for SQLite or PostgreSQL."""
+    url = sa.make_url(config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, config)
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql":
+        connect_args = {
+            "connect_timeout": config["DATABASE_CONNECT_TIMEOUT"],
+            "options": f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT']}"
+            " -c timezone=UTC",
+        }
+    return sa.create_engine(
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=config["DATABASE_POOL_SIZE"],
+        pool_timeout=config["DATABASE_CONNECT_TIMEOUT"],
+    )
+
+
+def _create_sqlite_engine(url: sa.URL, config: dict[str, Any]) -> Engine:
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    busy_timeout = int(config["SQLITE_BUSY_TIMEOUT"])
+    database_file = url.database
+    if database_file and database_file != ":memory:" and not database_file.startswith("file:"):
+
+        @sa.event.listens_for(engine, "do_connect")
+        def _make_parent_folder(*_args: Any) -> None:
+            Path(database_file).parent.mkdir(parents=True, exist_ok=True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin,
+        # so that SAVEPOINT and BEGIN IMMEDIATE behave as written.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
+
+    return engine

@@ -1,0 +1,46 @@
+"""Turning database integrity errors into ``Conflict`` errors that name the field."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from ._exceptions import Conflict, FieldError
+
+# PostgreSQL: 'Key (email)=(a@b.c) already exists.'   SQLite: 'UNIQUE constraint failed: foss.email'
+_POSTGRES_KEY = re.compile(r"Key \(([^)]*)\)=")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
+
+
+def _unique_columns(exc: sa_exc.IntegrityError) -> list[str]:
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:
+        if getattr(exc.orig, "sqlstate", None) != "23505":
+            return []
+        match = _POSTGRES_KEY.match(diag.message_detail or "")
+        return [column.strip() for column in match.group(1).split(",")] if match else []
+    match = _SQLITE_UNIQUE.search(str(exc.orig))
+    if not match:
+        return []
+    return [qualified.strip().rsplit(".", 1)[-1] for qualified in match.group(1).split(",")]
+
+
+def conflict_from_integrity_error(exc: sa_exc.IntegrityError) -> Conflict:
+    """A ``Conflict`` for ``exc``, pointing at the fields of a violated unique constraint."""
+    columns = _unique_columns(exc)
+    if not columns:
+        return Conflict("The request conflicts with data already stored.")
+    return Conflict(
+        f"A record with this {', '.join(columns)} already exists.",
+        errors=[FieldError(f"/{column}", "is already taken") for column in columns],
+    )
+
+
+def flush(session: Session) -> None:
+    """Flush pending changes; a violated constraint becomes a ``Conflict``, never lost."""
+    try:
+        session.flush()
+    except sa_exc.IntegrityError as exc:
+        raise conflict_from_integrity_error(exc) from exc

@@ -1,0 +1,62 @@
+"""The body of every service's Alembic ``env.py``: one place, not one copy per service."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from flask import Flask
+
+from ._database import get_database
+from ._models import UTCDateTime
+
+
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _configure(connection: sa.Connection, metadata: sa.MetaData) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        render_item=_render_item,
+        compare_type=True,
+    )
+
+
+def run_migrations(app: Flask) -> None:
+    """Run Alembic for ``app``'s models, on its database or the connection a caller passes.
+
+    A caller (a test, say) may pass ``config.attributes["connection"]``; otherwise the
+    URL comes from ``sqlalchemy.url`` in the Alembic config, or else from the app.
+    """
+    database = get_database(app)
+    metadata = database.metadata
+    config = context.config
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url") or str(database.engine.url),
+            target_metadata=metadata,
+            literal_binds=True,
+            render_item=_render_item,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    given: sa.Connection | None = config.attributes.get("connection")
+    if given is not None:
+        _configure(given, metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url = config.get_main_option("sqlalchemy.url")
+    engine = sa.create_engine(url) if url else database.engine
+    with engine.connect() as connection:
+        _configure(connection, metadata)
+        with context.begin_transaction():
+            context.run_migrations()
