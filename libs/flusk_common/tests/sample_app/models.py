@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from flusk_common import SerializerMixin, Timestamps, new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Widget(Timestamps, SerializerMixin, Base):
+    __tablename__ = "widget"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    price: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+
+
+class Part(SerializerMixin, Base):
+    """Its widget is checked only at commit (a deferred foreign key), to make commits fail."""
+
+    __tablename__ = "part"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("widget.id", deferrable=True, initially="DEFERRED")
+    )

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, url_for
+
+from flusk_common import (
+    RecordNotFound,
+    decode_cursor,
+    encode_cursor,
+    fetch_page,
+    flush,
+    get_session,
+    query_params,
+    request_body,
+)
+
+from .models import Part, Widget
+
+blueprint = Blueprint("widgets", __name__, url_prefix="/widgets")
+
+
+@blueprint.post("")
+def create_widget() -> tuple[dict[str, Any], int, dict[str, str]]:
+    session = get_session()
+    widget = Widget(**request_body())
+    session.add(widget)
+    flush(session)
+    return widget.to_dict(), 201, {"Location": url_for(".get_widget", widget_id=widget.id)}
+
+
+@blueprint.get("")
+def list_widgets() -> dict[str, Any]:
+    params = query_params()
+    cursor = params.get("cursor")
+    after = decode_cursor(cursor, key_type=int) if cursor is not None else None
+    page = fetch_page(
+        get_session(), sa.select(Widget), key=Widget.id, limit=params.get("limit", 20), after=after
+    )
+    return {
+        "items": [widget.to_dict() for widget in page.items],
+        "next_cursor": encode_cursor(page.next_key) if page.next_key is not None else None,
+    }
+
+
+@blueprint.get("/<id:widget_id>")
+def get_widget(widget_id: int) -> dict[str, Any]:
+    widget = get_session().get(Widget, widget_id)
+    if widget is None:
+        raise RecordNotFound(f"There is no widget with id {widget_id}.")
+    return widget.to_dict()
+
+
+@blueprint.post("/<id:widget_id>/parts")
+def create_part(widget_id: int) -> tuple[dict[str, Any], int]:
+    """Adds a part without checking its widget: the database checks it, at commit."""
+    session = get_session()
+    part = Part(widget_id=widget_id)
+    session.add(part)
+    flush(session)
+    return part.to_dict(), 201
+
+
+@blueprint.post("/search")
+def search_widgets() -> dict[str, Any]:
+    """Takes a body with nested objects, arrays and formats, to exercise validation."""
+    return {"query": request_body()}
+
+
+@blueprint.get("/values")
+def values() -> dict[str, Any]:
+    """Values the JSON encoder must handle."""
+    return {
+        "aware": datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone(timedelta(hours=2))),
+        "naive": datetime(2026, 1, 2, 3, 4, 5),
+        "utc": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "decimal": Decimal("12.30"),
+    }
+
+
+@blueprint.get("/boom")
+def boom() -> dict[str, Any]:
+    raise RuntimeError("secret internal detail: db password hunter2")
