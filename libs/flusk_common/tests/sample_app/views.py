@@ -86,3 +86,19 @@ def values() -> dict[str, Any]:
 @blueprint.get("/boom")
 def boom() -> dict[str, Any]:
     raise RuntimeError("secret internal detail: db password hunter2")
+
+
+@blueprint.post("/unflushed")
+def create_widget_unflushed() -> tuple[str, int]:
+    """Leaves the flush to the commit, as a view that forgets ``flush()`` would."""
+    get_session().add(Widget(**request_body()))
+    return "", 204
+
+
+@blueprint.post("/doomed")
+def create_widget_doomed() -> None:
+    """Writes a widget, then fails: none of it may be committed."""
+    session = get_session()
+    session.add(Widget(**request_body()))
+    flush(session)
+    raise RuntimeError("failed after writing")

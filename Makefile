@@ -1,0 +1,71 @@
+# Flusk: the developer's entry points. `make help` lists them.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := foss
+service ?=
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+PORT ?= 8000
+comma := ,
+empty :=
+space := $(empty) $(empty)
+PACKAGE_ENVS := $(subst $(space),$(comma),common $(SERVICES))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-postgres lint run db-revision db-upgrade db-upgrade-sql bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml $(SERVICES:%=services/%/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt tox honcho \
+		--editable 'libs/flusk_common[test,serve]' $(SERVICES:%=--editable 'services/%[test,serve]')
+	touch $@
+
+venv: $(BIN)/.installed ## create .venv with tox, the packages (editable) and their tools
+
+test: venv ## run every tox environment (lint, common, each service); service=foss for one
+	$(BIN)/tox run $(if $(service),-e $(service))
+
+test-postgres: venv ## run every package's tests on PostgreSQL (TEST_DATABASE_URL)
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/tox run -e $(if $(service),$(service),$(PACKAGE_ENVS))
+
+lint: venv ## ruff (lint, format check) and mypy strict
+	$(BIN)/tox run -e lint
+
+run: venv db-upgrade ## serve foss under gunicorn on SQLite (var/), migrations applied first
+	PORT=$(PORT) $(BIN)/gunicorn --config python:flusk_common.gunicorn_conf foss.wsgi:app
+
+db-revision: venv ## new migration from model changes: make db-revision service=foss msg="add x"
+	@test -n "$(service)" -a -n "$(msg)" || { echo 'usage: make db-revision service=<name> msg="<message>"'; exit 2; }
+	$(BIN)/alembic -c services/$(service)/alembic.ini revision --autogenerate -m "$(msg)"
+
+db-upgrade: venv ## apply migrations to every service's database (or service=foss)
+	@for name in $(if $(service),$(service),$(SERVICES)); do \
+		echo "migrating $$name"; \
+		$(BIN)/alembic -c services/$$name/alembic.ini upgrade head || exit 1; \
+	done
+
+db-upgrade-sql: venv ## print the SQL of the pending migrations: make db-upgrade-sql service=foss
+	@test -n "$(service)" || { echo 'usage: make db-upgrade-sql service=<name>'; exit 2; }
+	$(BIN)/alembic -c services/$(service)/alembic.ini upgrade head --sql
+
+bench: venv ## measure the JSON encoder against Flask's default, side by side
+	$(BIN)/python bench/json_encoding.py
+
+lock: ## re-pin constraints.txt from the packages' declared dependencies
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet tox honcho hatchling mypy ruff types-jsonschema \
+		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]')
+	{ echo '# Every pinned version the packages, tests and tooling install; regenerate with `make lock`.'; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|flusk-common|$(subst $(space),|,$(SERVICES)))[=@ ]'; } > constraints.txt
+	rm -rf .lock-venv
+
+clean: ## remove the virtualenvs, tox environments, databases under var/ and caches
+	rm -rf $(VENV) .tox var .lock-venv
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -name .pytest_cache -o -name .mypy_cache -o -name .ruff_cache -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+	find . -name '.coverage*' -type f -delete
