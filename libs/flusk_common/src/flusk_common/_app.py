@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from ._auth import init_api_keys
@@ -65,6 +66,12 @@ def create_service_app(
     app.config.update(test_config or {})
     check_settings(app.config)
     app.url_map.converters["id"] = RecordIdConverter
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        # Flask's documented way to trust exactly `hops` proxies' X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
     init_request_id(app)
     init_cors(app)

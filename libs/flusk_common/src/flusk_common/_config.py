@@ -20,6 +20,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be zero or a positive integer")
+    return value
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -63,6 +70,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORS_ORIGINS", (), _csv, "comma-separated origins allowed to call from a browser"),
     Setting("CORS_ALLOW_CREDENTIALS", False, _boolean, "send Access-Control-Allow-Credentials"),
     Setting("API_KEYS", (), _csv, "comma-separated accepted X-API-Key values; empty: no auth"),
+    Setting(
+        "TRUSTED_PROXY_HOPS",
+        0,
+        _non_negative_int,
+        "proxies in front whose X-Forwarded-* headers are believed (1 behind the gateway)",
+    ),
 )
 
 
@@ -71,14 +84,15 @@ def load_settings(service: str, environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     prefix = service.upper() + "_"
     for setting in SETTINGS:
-        raw = environ.get(prefix + setting.name, environ.get(setting.name))
+        variable = prefix + setting.name if prefix + setting.name in environ else setting.name
+        raw = environ.get(variable)
         if raw is None:
             values[setting.name] = setting.default
             continue
         try:
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
-            raise ConfigurationError(f"{setting.name}={raw!r} is invalid: {exc}") from None
+            raise ConfigurationError(f"{variable}={raw!r} is invalid: {exc}") from None
     if values["DATABASE_URL"] is None:
         values["DATABASE_URL"] = f"sqlite:///var/{service}.db"
     return values

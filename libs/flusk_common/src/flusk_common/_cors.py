@@ -34,8 +34,11 @@ def _answer_preflight() -> Response | None:
     if not is_preflight() or request.url_rule is None:
         return None
     response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]
     if _allowed_origin() is not None:
-        methods = sorted(request.url_rule.methods or ())
+        # Every method of the path, not only those of the rule OPTIONS matched first:
+        # GET /widgets and POST /widgets are two rules.
+        methods = sorted(current_app.make_default_options_response().allow)
         response.headers["Access-Control-Allow-Methods"] = ", ".join(methods)
         response.headers["Access-Control-Allow-Headers"] = ", ".join(ALLOWED_HEADERS)
         response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)

@@ -123,4 +123,11 @@ def _create_sqlite_engine(url: sa.URL, config: dict[str, Any]) -> Engine:
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql(connection.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
 
+    @sa.event.listens_for(engine, "reset")
+    def _end_open_transaction(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+        # A COMMIT refused by a deferred constraint leaves SQLite's transaction open (and its
+        # write lock held), while SQLAlchemy counts it as ended and skips the rollback on return.
+        if dbapi_connection.in_transaction:
+            dbapi_connection.rollback()
+
     return engine

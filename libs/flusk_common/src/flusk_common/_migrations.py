@@ -56,7 +56,10 @@ def run_migrations(app: Flask) -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     engine = sa.create_engine(url) if url else database.engine
-    with engine.connect() as connection:
-        _configure(connection, metadata)
-        with context.begin_transaction():
-            context.run_migrations()
+    try:
+        with engine.connect() as connection:
+            _configure(connection, metadata)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()  # a pooled connection left open would outlive the migration

@@ -41,10 +41,13 @@ def fetch_page(
     limit: int,
     after: Any = None,
 ) -> KeysetPage[T]:
-    """Up to ``limit`` rows of ``statement`` whose ``key`` is greater than ``after``."""
+    """Up to ``limit`` rows of ``statement`` whose ``key`` is greater than ``after``.
+
+    Rows are ordered by ``key`` alone; any ordering ``statement`` has is replaced.
+    """
     if after is not None:
         statement = statement.where(key > after)
-    rows = session.scalars(statement.order_by(key).limit(limit + 1)).all()
+    rows = session.scalars(statement.order_by(None).order_by(key).limit(limit + 1)).all()
     if len(rows) <= limit:
         return KeysetPage(rows, None)
     page = rows[:limit]
@@ -56,6 +59,13 @@ def encode_cursor(key: int | str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([key])).rstrip(b"=").decode()
 
 
+def _is_key(value: object, key_type: type[K]) -> bool:
+    """Whether ``value`` is a ``key_type`` that a database column can hold (ints: 64 bits)."""
+    if type(value) is not key_type:
+        return False
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
 def decode_cursor(cursor: str, *, key_type: type[K]) -> K:
     """The key inside ``cursor``; a cursor not made by ``encode_cursor`` is a 422."""
     try:
@@ -63,7 +73,7 @@ def decode_cursor(cursor: str, *, key_type: type[K]) -> K:
         decoded = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeEncodeError):
         decoded = None
-    if isinstance(decoded, list) and len(decoded) == 1 and type(decoded[0]) is key_type:
+    if isinstance(decoded, list) and len(decoded) == 1 and _is_key(decoded[0], key_type):
         key: K = decoded[0]
         return key
     raise ValidationFailed(

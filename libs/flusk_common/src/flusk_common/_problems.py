@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -39,9 +38,36 @@ def problem_response(error: FluskError) -> Response:
     )
 
 
+# Stable codes for the errors Werkzeug raises; status phrases change between Python versions.
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    408: "request_timeout",
+    409: "conflict",
+    410: "gone",
+    411: "length_required",
+    412: "precondition_failed",
+    413: "request_entity_too_large",
+    414: "request_uri_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    417: "expectation_failed",
+    422: "unprocessable_entity",
+    428: "precondition_required",
+    429: "too_many_requests",
+    431: "request_header_fields_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+    503: "service_unavailable",
+}
+
+
 def _code_for(status: int) -> str:
-    phrase = HTTPStatus(status).phrase
-    return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
+    return _HTTP_CODES.get(status) or f"http_{status}"
 
 
 def _from_http_exception(exc: HTTPException) -> FluskError:

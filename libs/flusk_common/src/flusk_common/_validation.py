@@ -23,7 +23,8 @@ from ._exceptions import ConfigurationError, FieldError, ValidationFailed
 
 _EXTENSION = "flusk.validators"
 _NO_PARAMETERS: dict[str, Any] = {"type": "object", "additionalProperties": False}
-_UNVALIDATED_ENDPOINTS = frozenset({"static"})
+# Probes answer load balancers and orchestrators, which may add query strings of their own.
+_UNVALIDATED_ENDPOINTS = frozenset({"static", "probes.healthz", "probes.readyz"})
 
 format_checker = jsonschema.FormatChecker()
 

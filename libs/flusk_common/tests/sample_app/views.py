@@ -102,3 +102,16 @@ def create_widget_doomed() -> None:
     session.add(Widget(**request_body()))
     flush(session)
     raise RuntimeError("failed after writing")
+
+
+@blueprint.patch("/<id:widget_id>")
+def update_widget(widget_id: int) -> dict[str, Any]:
+    """Reads, then writes: on SQLite, concurrent updates need the write lock taken up front."""
+    session = get_session()
+    widget = session.get(Widget, widget_id)
+    if widget is None:
+        raise RecordNotFound(f"There is no widget with id {widget_id}.")
+    for name, value in request_body().items():
+        setattr(widget, name, value)
+    flush(session)
+    return widget.to_dict()

@@ -1,0 +1,115 @@
+"""The database of an app: one session per request, committed once, and the engine's tuning."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from database_helpers import MakeApp, postgresql_only, real_app, sqlite_only, stored
+from flask import Flask
+
+from flusk_common import get_database, get_session
+from sample_app.models import Widget
+
+
+def test_share_one_session_within_request(app: Flask) -> None:
+    with app.test_request_context("/widgets", method="POST"):
+        assert get_session() is get_session()
+
+
+def test_commit_session_once_after_view(make_app: MakeApp, fresh_database_url: str) -> None:
+    app = real_app(make_app, fresh_database_url)
+    commits: list[object] = []
+    sa.event.listen(get_database(app).session_factory, "after_commit", commits.append)
+
+    response = app.test_client().post("/widgets", json={"name": "kept"})
+
+    assert response.status_code == 201
+    assert len(commits) == 1
+    assert stored(app, Widget.name) == ["kept"]
+
+
+def test_roll_back_session_when_view_raises(make_app: MakeApp, fresh_database_url: str) -> None:
+    app = real_app(make_app, fresh_database_url)
+
+    response = app.test_client().post("/widgets/doomed", json={"name": "lost"})
+
+    assert response.status_code == 500
+    assert stored(app, Widget.name) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [("/widgets/doomed", {"name": "any"}, 500), ("/widgets/999/parts", {}, 409)],
+    ids=["view-raised", "commit-failed"],
+)
+def test_close_session_at_teardown_after_failure(
+    make_app: MakeApp, fresh_database_url: str, path: str, body: dict[str, str], status: int
+) -> None:
+    app = real_app(make_app, fresh_database_url)
+
+    assert app.test_client().post(path, json=body).status_code == status
+
+    assert get_database(app).engine.pool.checkedout() == 0
+
+
+@sqlite_only("PRAGMAs are SQLite's")
+def test_tune_sqlite_connections(make_app: MakeApp) -> None:
+    app = make_app(SQLITE_BUSY_TIMEOUT=1234)
+
+    with get_database(app).engine.connect() as connection:
+        pragma = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("foreign_keys", "journal_mode", "busy_timeout", "synchronous")
+        }
+
+    assert pragma == {
+        "foreign_keys": 1,
+        "journal_mode": "wal",
+        "busy_timeout": 1234,
+        "synchronous": 1,
+    }
+
+
+@postgresql_only("statement_timeout and timezone are PostgreSQL settings")
+def test_tune_postgresql_connections(make_app: MakeApp) -> None:
+    app = make_app(DATABASE_STATEMENT_TIMEOUT=4321)
+
+    with get_database(app).engine.connect() as connection:
+        settings = {
+            name: connection.exec_driver_sql(f"SHOW {name}").scalar()
+            for name in ("statement_timeout", "timezone")
+        }
+
+    assert settings == {"statement_timeout": "4321ms", "timezone": "UTC"}
+
+
+def _terminate_other_connections(url: str) -> int:
+    """Terminate every other connection to ``url``'s database; wait until they are gone."""
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            terminated = len(
+                connection.exec_driver_sql(f"SELECT pg_terminate_backend(pid) {others}").all()
+            )
+            for _ in range(500):  # until the backends have exited, not only been signalled
+                if not connection.exec_driver_sql(f"SELECT count(*) {others}").scalar():
+                    break
+                time.sleep(0.01)
+    finally:
+        admin.dispose()
+    return terminated
+
+
+@postgresql_only("pg_terminate_backend() is PostgreSQL's")
+def test_reconnect_after_pooled_connections_terminated(
+    make_app: MakeApp, fresh_database_url: str
+) -> None:
+    client = real_app(make_app, fresh_database_url).test_client()
+    assert client.post("/widgets", json={"name": "before"}).status_code == 201
+
+    assert _terminate_other_connections(fresh_database_url) >= 1
+
+    assert client.get("/widgets").get_json()["items"][0]["name"] == "before"

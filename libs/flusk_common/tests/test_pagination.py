@@ -1,0 +1,102 @@
+"""Keyset pagination: every row exactly once, in key order, and cursors that refuse forgeries."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from database_helpers import assert_problem
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from flusk_common import ValidationFailed, decode_cursor, encode_cursor, fetch_page
+from sample_app.models import Widget
+
+
+def _add_widgets(session: Session, count: int) -> list[int]:
+    widgets = [Widget(name=f"widget {index}") for index in range(count)]
+    session.add_all(widgets)
+    session.flush()
+    return [widget.id for widget in widgets]
+
+
+def _raw_cursor(payload: bytes) -> str:
+    return base64.urlsafe_b64encode(payload).decode()
+
+
+@pytest.mark.parametrize(("count", "limit", "pages"), [(0, 5, 1), (21, 7, 3), (25, 7, 4)])
+def test_fetch_every_row_once_in_key_order(
+    db_session: Session, count: int, limit: int, pages: int
+) -> None:
+    ids = _add_widgets(db_session, count)
+    seen: list[list[int]] = []
+    after = None
+
+    while True:
+        page = fetch_page(db_session, sa.select(Widget), key=Widget.id, limit=limit, after=after)
+        seen.append([widget.id for widget in page.items])
+        if page.next_key is None:
+            break
+        assert page.next_key == seen[-1][-1]
+        after = page.next_key
+
+    assert len(seen) == pages
+    assert [widget_id for page_ids in seen for widget_id in page_ids] == sorted(ids)
+
+
+@pytest.mark.parametrize("key", [1, 0, -(2**63), 2**63 - 1, "abc", "ünï/+=code"])
+def test_round_trip_cursor(key: int | str) -> None:
+    cursor = encode_cursor(key)
+
+    assert cursor.isascii()
+    assert "=" not in cursor
+    assert decode_cursor(cursor, key_type=type(key)) == key
+
+
+@pytest.mark.parametrize(
+    ("cursor", "key_type"),
+    [
+        ("", int),
+        ("garbage!", int),
+        ("ünïcode", int),
+        (encode_cursor("7"), int),
+        (encode_cursor(7), str),
+        (_raw_cursor(b"[true]"), int),
+        (_raw_cursor(b"[1.5]"), int),
+        (_raw_cursor(b"[1, 2]"), int),
+        (_raw_cursor(b"{}"), int),
+        (_raw_cursor(b"\xff\xfe"), int),
+        (encode_cursor(2**63), int),
+        (_raw_cursor(b"[-9223372036854775809]"), int),
+    ],
+)
+def test_refuse_invalid_cursor(cursor: str, key_type: Any) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        decode_cursor(cursor, key_type=key_type)
+
+    assert raised.value.status == 422
+    assert [error.pointer for error in raised.value.errors] == ["/cursor"]
+
+
+def test_list_every_widget_once_over_http(client: FlaskClient) -> None:
+    created = [
+        client.post("/widgets", json={"name": f"w{index}"}).get_json()["id"] for index in range(5)
+    ]
+    listed: list[int] = []
+    url: str | None = "/widgets?limit=2"
+
+    while url is not None:
+        body = client.get(url).get_json()
+        listed.extend(item["id"] for item in body["items"])
+        url = body["next_cursor"] and f"/widgets?limit=2&cursor={body['next_cursor']}"
+
+    assert listed == created
+
+
+@pytest.mark.parametrize("cursor", ["forged", encode_cursor(2**64 - 1)])
+def test_answer_422_for_bad_cursor(client: FlaskClient, cursor: str) -> None:
+    body = assert_problem(client.get(f"/widgets?cursor={cursor}"), 422, "validation_failed")
+
+    assert [error["pointer"] for error in body["errors"]] == ["/cursor"]

@@ -1,0 +1,1 @@
+"""Flusk's developer tooling: the service registry, the gateway renderer and the local run."""

@@ -1,0 +1,173 @@
+"""Render the gateway's nginx config from ``gateway/nginx.conf.j2`` and the registry.
+
+One template, several targets: ``local`` (services on 127.0.0.1 ports, files under a
+prefix folder) and ``compose`` (services by host name, logs to the container's output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from .registry import SERVICE_PORT, Service, find_root, load_services
+
+TEMPLATE = Path("gateway") / "nginx.conf.j2"
+LOCAL_PORT = 8080
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A service as the gateway reaches it."""
+
+    name: str
+    prefix: str
+    address: str
+
+
+@dataclass(frozen=True)
+class GatewayError:
+    """An error the gateway answers itself, as problem+json."""
+
+    name: str
+    status: int
+    code: str
+    title: str
+    detail: str
+
+
+ERRORS = (
+    GatewayError("not_found", 404, "not_found", "Not Found", "No service serves this path."),
+    GatewayError(
+        "too_large",
+        413,
+        "request_entity_too_large",
+        "Request Entity Too Large",
+        "The request body is larger than the gateway accepts.",
+    ),
+    GatewayError(
+        "rate_limited",
+        429,
+        "too_many_requests",
+        "Too Many Requests",
+        "Too many requests from this client; slow down.",
+    ),
+    GatewayError("bad_gateway", 502, "bad_gateway", "Bad Gateway", "The service is not reachable."),
+    GatewayError(
+        "gateway_timeout",
+        504,
+        "gateway_timeout",
+        "Gateway Timeout",
+        "The service did not answer in time.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything the template needs besides the upstreams; defaults suit production."""
+
+    target: str
+    listen: str
+    pid_path: str
+    error_log: str
+    access_log: str
+    temp_dir: str | None = None
+    worker_processes: str = "auto"
+    rate_limit: int = 50
+    rate_burst: int = 100
+    max_body_size: str = "1m"
+    connect_timeout: str = "5s"
+    read_timeout: str = "60s"
+    user: str | None = None
+    errors: tuple[GatewayError, ...] = field(default=ERRORS)
+
+
+def render(root: Path, upstreams: Sequence[Upstream], settings: GatewaySettings) -> str:
+    """The nginx config for ``upstreams`` with ``settings``."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - nginx config, not HTML
+    )
+    template = environment.get_template(TEMPLATE.as_posix())
+    return template.render(services=upstreams, **settings.__dict__)
+
+
+def local_upstreams(services: Sequence[Service], host: str = "127.0.0.1") -> list[Upstream]:
+    return [Upstream(s.name, s.prefix, f"{host}:{s.port}") for s in services]
+
+
+def compose_upstreams(services: Sequence[Service]) -> list[Upstream]:
+    return [Upstream(s.name, s.prefix, f"{s.name}:{SERVICE_PORT}") for s in services]
+
+
+def local_settings(prefix: Path, *, port: int = LOCAL_PORT, **overrides: object) -> GatewaySettings:
+    """Settings for nginx run by a developer: loopback only, every file under ``prefix``."""
+    values: dict[str, object] = {
+        "target": "local",
+        "listen": f"127.0.0.1:{port}",
+        "pid_path": str(prefix / "nginx.pid"),
+        "error_log": "stderr",
+        "access_log": "/dev/stdout",
+        "temp_dir": str(prefix / "tmp"),
+        "worker_processes": "2",
+        # A root master would hand requests to 'nobody', who cannot write under prefix.
+        "user": "root" if os.geteuid() == 0 else None,
+    }
+    values.update(overrides)
+    return GatewaySettings(**values)  # type: ignore[arg-type]
+
+
+def compose_settings(**overrides: object) -> GatewaySettings:
+    """Settings for the gateway container (nginx-unprivileged, port 8080)."""
+    values: dict[str, object] = {
+        "target": "compose",
+        "listen": "8080",
+        "pid_path": "/tmp/nginx.pid",  # noqa: S108 - where nginx-unprivileged keeps it
+        "error_log": "/dev/stderr",
+        "access_log": "/dev/stdout",
+    }
+    values.update(overrides)
+    return GatewaySettings(**values)  # type: ignore[arg-type]
+
+
+def write_local_config(root: Path, prefix: Path, *, port: int = LOCAL_PORT) -> Path:
+    """Render the local run's config into ``prefix`` (made if needed) and return its path."""
+    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    settings = local_settings(prefix.resolve(), port=port, **_rate_overrides())
+    config = prefix / "nginx.conf"
+    config.write_text(render(root, local_upstreams(load_services(root)), settings))
+    return config
+
+
+def _rate_overrides() -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for variable, key in (
+        ("GATEWAY_RATE_LIMIT", "rate_limit"),
+        ("GATEWAY_RATE_BURST", "rate_burst"),
+    ):
+        if os.environ.get(variable):
+            overrides[key] = int(os.environ[variable])
+    return overrides
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--target", choices=("local", "compose"), required=True)
+    parser.add_argument("--prefix", type=Path, default=Path("var/gateway"), help="local only")
+    parser.add_argument("--port", type=int, default=LOCAL_PORT, help="local only")
+    args = parser.parse_args(argv)
+    root = find_root()
+    if args.target == "local":
+        sys.stdout.write(f"{write_local_config(root, args.prefix, port=args.port)}\n")
+    else:
+        settings = compose_settings(**_rate_overrides())
+        sys.stdout.write(render(root, compose_upstreams(load_services(root)), settings))
+    return 0
