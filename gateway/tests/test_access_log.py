@@ -1,0 +1,41 @@
+"""The gateway's access log: one JSON object per request, with its id, upstream and timings."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+from helpers import create_foss
+from stack import GatewayProcess, ServiceProcess
+
+
+def logged_request(gateway: GatewayProcess, request_id: str) -> dict[str, object]:
+    """The access-log entry of ``request_id`` (nginx writes it just after answering)."""
+    for _ in range(100):
+        for line in gateway.access_log_lines():
+            entry: dict[str, object] = json.loads(line)
+            if entry["request_id"] == request_id:
+                return entry
+        time.sleep(0.05)
+    raise AssertionError(f"no access-log entry for {request_id}")
+
+
+def test_log_proxied_request_as_json(
+    client: httpx.Client, gateway: GatewayProcess, foss_service: ServiceProcess
+) -> None:
+    request_id = f"log-{uuid.uuid4()}"
+    assert create_foss(client, **{"X-Request-ID": request_id}).status_code == 201
+    entry = logged_request(gateway, request_id)
+    assert (entry["method"], entry["uri"], entry["status"]) == ("POST", "/foss", 201)
+    assert entry["upstream"] == f"127.0.0.1:{foss_service.port}"
+    assert entry["upstream_status"] == "201"
+    assert float(str(entry["upstream_time"])) >= 0
+
+
+def test_log_gateway_error(client: httpx.Client, gateway: GatewayProcess) -> None:
+    request_id = f"log-{uuid.uuid4()}"
+    client.get("/unrouted", headers={"X-Request-ID": request_id})
+    entry = logged_request(gateway, request_id)
+    assert (entry["status"], entry["upstream"]) == (404, "")

@@ -1,0 +1,108 @@
+"""The gateway's own errors: 413, 429, 502 and 504, as problem+json like the services'."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from conftest import upstream_of
+from flusk_tools.gateway import Upstream
+from helpers import assert_problem, create_foss, foss_body
+from stack import GatewayProcess, ServiceProcess
+
+MiB = 1024 * 1024
+MakeGateway = Callable[..., GatewayProcess]
+MakeService = Callable[..., ServiceProcess]
+
+
+def json_body_of_size(size: int) -> bytes:
+    """A JSON object of exactly ``size`` bytes."""
+    skeleton = b'{"name": ""}'
+    return skeleton[:-2] + b"x" * (size - len(skeleton)) + skeleton[-2:]
+
+
+def test_answer_413_over_body_limit(client: httpx.Client) -> None:
+    response = client.post(
+        "/foss", content=json_body_of_size(MiB + 1), headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 413, "request_entity_too_large")
+
+
+def test_forward_body_at_limit(client: httpx.Client) -> None:
+    """The gateway and the services share one limit: a body at it reaches the service."""
+    response = client.post(
+        "/foss", content=json_body_of_size(MiB), headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 422, "validation_failed")
+
+
+def test_answer_429_over_rate_limit(
+    foss_service: ServiceProcess, make_gateway: MakeGateway
+) -> None:
+    gateway = make_gateway([upstream_of(foss_service)], rate_limit=1, rate_burst=2)
+    with httpx.Client(base_url=gateway.url) as client:
+        statuses = [client.get("/foss").status_code for _ in range(6)]
+        assert statuses[:3] == [200, 200, 200]
+        assert 429 in statuses
+        assert_problem(client.get("/foss"), 429, "too_many_requests")
+
+
+def test_answer_502_while_service_down(
+    make_service: MakeService, make_gateway: MakeGateway
+) -> None:
+    service = make_service()
+    gateway = make_gateway([upstream_of(service)])
+    with httpx.Client(base_url=gateway.url) as client:
+        assert create_foss(client).status_code == 201
+        service.stop()
+        assert_problem(client.get("/foss"), 502, "bad_gateway")
+        assert_problem(client.post("/foss", json=foss_body()), 502, "bad_gateway")
+        service.start()
+        assert create_foss(client).status_code == 201
+
+
+class SilentUpstream:
+    """A server that takes requests and never answers, counting the connections it gets."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def silent_upstream() -> Iterator[SilentUpstream]:
+    upstream = SilentUpstream()
+    yield upstream
+    upstream.close()
+
+
+def test_answer_504_when_service_too_slow(
+    silent_upstream: SilentUpstream, make_gateway: MakeGateway
+) -> None:
+    upstream = Upstream("slow", "/slow", f"127.0.0.1:{silent_upstream.port}")
+    gateway = make_gateway([upstream], read_timeout="1s")
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        response = client.post("/slow", json={"a": 1})
+    assert_problem(response, 504, "gateway_timeout")
+    # Sent once and never replayed: one connection reached the upstream.
+    assert len(silent_upstream.connections) == 1

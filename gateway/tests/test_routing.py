@@ -1,0 +1,56 @@
+"""Every service prefix is routed unchanged, `/foss` and `/foss/...` alike; nothing else is."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from helpers import assert_problem, create_foss, foss_body
+from stack import GatewayProcess
+
+GATEWAY_NOT_FOUND = "No service serves this path."
+
+
+def test_route_bare_prefix_without_redirect(client: httpx.Client, gateway: GatewayProcess) -> None:
+    response = create_foss(client)
+    assert response.status_code == 201
+    # The service builds Location from the X-Forwarded-* headers the gateway set.
+    assert response.headers["Location"] == f"{gateway.url}/foss/{response.json()['id']}"
+
+
+def test_route_paths_under_prefix(client: httpx.Client) -> None:
+    created = create_foss(client).json()
+    assert client.get(f"/foss/{created['id']}").json() == created
+    listing = client.get("/foss", params={"limit": 100})
+    assert listing.status_code == 200
+    assert created["id"] in {item["id"] for item in listing.json()["items"]}
+
+
+@pytest.mark.parametrize("path", ["/", "/nope", "/fossil", "/foss-x/1", "/FOSS", "/readyz"])
+def test_answer_404_for_unrouted_path(client: httpx.Client, path: str) -> None:
+    body = assert_problem(client.get(path), 404, "not_found")
+    assert body["detail"] == GATEWAY_NOT_FOUND
+
+
+def test_answer_own_health(client: httpx.Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "component": "gateway"}
+
+
+def test_pass_service_errors_through(client: httpx.Client) -> None:
+    assert_problem(client.get("/foss/2000000000"), 404, "record_not_found")
+    malformed = client.post("/foss", content=b"{", headers={"Content-Type": "application/json"})
+    assert_problem(malformed, 400, "malformed_json")
+    invalid = client.post("/foss", json=foss_body(email="not-an-email"))
+    assert assert_problem(invalid, 422, "validation_failed")["errors"][0]["pointer"] == "/email"
+    wrong_method = client.delete("/foss")
+    assert_problem(wrong_method, 405, "method_not_allowed")
+    assert "POST" in wrong_method.headers["Allow"]
+
+
+def test_replace_forwarded_headers_from_client(
+    client: httpx.Client, gateway: GatewayProcess
+) -> None:
+    spoofed = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    response = create_foss(client, **spoofed)
+    assert response.headers["Location"].startswith(f"{gateway.url}/foss/")

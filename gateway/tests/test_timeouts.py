@@ -1,0 +1,27 @@
+"""Timeouts are aligned from the inside out: statement < gunicorn worker < gateway read."""
+
+from __future__ import annotations
+
+import importlib
+
+from flusk_tools.gateway import GatewaySettings
+
+from flusk_common import SETTINGS
+
+
+def seconds(nginx_time: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60}
+    for suffix in ("ms", "s", "m"):
+        if nginx_time.endswith(suffix):
+            return float(nginx_time.removesuffix(suffix)) * units[suffix]
+    return float(nginx_time)
+
+
+def test_align_timeouts_by_default() -> None:
+    defaults = {setting.name: setting.default for setting in SETTINGS}
+    statement = defaults["DATABASE_STATEMENT_TIMEOUT"] / 1000
+    worker = importlib.import_module("flusk_common.gunicorn_conf").timeout
+    fields = GatewaySettings.__dataclass_fields__
+    gateway_read = seconds(str(fields["read_timeout"].default))
+    assert statement < worker < gateway_read
+    assert seconds(str(fields["connect_timeout"].default)) < gateway_read
