@@ -9,10 +9,10 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 comma := ,
 empty :=
 space := $(empty) $(empty)
-PACKAGE_ENVS := $(subst $(space),$(comma),common $(SERVICES))
+PACKAGE_ENVS := $(subst $(space),$(comma),common $(SERVICES) gateway)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-postgres lint run db-revision db-upgrade db-upgrade-sql bench lock clean
+.PHONY: help venv test test-postgres lint run compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -27,10 +27,10 @@ $(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml tools/pyproj
 
 venv: $(BIN)/.installed ## create .venv with tox, the packages (editable) and their tools
 
-test: venv ## run every tox environment (lint, common, each service); service=foss for one
+test: venv ## run every tox environment (lint, common, each service, gateway); service=foss for one
 	$(BIN)/tox run $(if $(service),-e $(service))
 
-test-postgres: venv ## run every package's tests on PostgreSQL (TEST_DATABASE_URL)
+test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DATABASE_URL)
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/tox run -e $(if $(service),$(service),$(PACKAGE_ENVS))
 
 lint: venv ## ruff (lint, format check) and mypy strict
@@ -38,6 +38,14 @@ lint: venv ## ruff (lint, format check) and mypy strict
 
 run: venv ## the whole stack on http://localhost:8080: each service under gunicorn, nginx in front
 	$(BIN)/flusk-run
+
+COMPOSE := docker compose -f compose/docker-compose.yml
+
+compose-up: ## build and start the stack in containers on PostgreSQL (needs POSTGRES_PASSWORD)
+	$(COMPOSE) up --build --detach --wait
+
+compose-down: ## stop the containers (the database volume is kept; add -v to drop it)
+	$(COMPOSE) down
 
 db-revision: venv ## new migration from model changes: make db-revision service=foss msg="add x"
 	@test -n "$(service)" -a -n "$(msg)" || { echo 'usage: make db-revision service=<name> msg="<message>"'; exit 2; }

@@ -12,6 +12,8 @@ import pytest
 from flusk_tools.gateway import Upstream
 from stack import GatewayProcess, ServiceProcess, migrate
 
+ALLOWED_ORIGIN = "https://app.example"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def nginx_installed() -> None:
@@ -35,7 +37,7 @@ def foss_service(
     """foss under gunicorn on the run's database, migrated first, shared by the session."""
     migrate("foss", database_url)
     log = tmp_path_factory.mktemp("foss") / "foss.log"
-    service = ServiceProcess("foss", database_url, log, env={"CORS_ORIGINS": "https://app.example"})
+    service = ServiceProcess("foss", database_url, log, env={"CORS_ORIGINS": ALLOWED_ORIGIN})
     yield service.start()
     service.stop()
 
@@ -45,7 +47,11 @@ def gateway(
     foss_service: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
     """The gateway in front of ``foss_service``, with the default settings."""
-    process = GatewayProcess(tmp_path_factory.mktemp("gateway"), [upstream_of(foss_service)])
+    process = GatewayProcess(
+        tmp_path_factory.mktemp("gateway"),
+        [upstream_of(foss_service)],
+        {"cors_origins": (ALLOWED_ORIGIN,)},
+    )
     yield process.start()
     process.stop()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,3 +45,13 @@ def assert_security_headers(response: httpx.Response) -> None:
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get_list(name) == [value], name
     assert response.headers["Server"] == "nginx"
+
+
+def wait_for_log_line(log: Path, needle: str) -> str:
+    """The first line of ``log`` containing ``needle``, waiting for it to be written."""
+    for _ in range(100):
+        for line in log.read_text().splitlines():
+            if needle in line:
+                return line
+        time.sleep(0.05)
+    raise AssertionError(f"{needle!r} never appeared in {log}")

@@ -30,6 +30,10 @@ def beside_python(command: list[str]) -> list[str]:
     return [str(Path(sys.executable).parent / command[0]), *command[1:]]
 
 
+def nginx_binary() -> str:
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -136,8 +140,7 @@ class GatewayProcess:
         settings = local_settings(self.prefix, port=self.port, **self.settings)
         config = self.prefix / "nginx.conf"
         config.write_text(render(ROOT, self.upstreams, settings))
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        command = [nginx, "-p", str(self.prefix), "-e", "stderr", "-c", str(config)]
+        command = [nginx_binary(), "-p", str(self.prefix), "-e", "stderr", "-c", str(config)]
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
                 [*command, "-g", "daemon off;"], stdout=output, stderr=subprocess.STDOUT

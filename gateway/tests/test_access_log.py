@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import httpx
-from helpers import create_foss
+from helpers import create_foss, wait_for_log_line
 from stack import GatewayProcess, ServiceProcess
 
 
 def logged_request(gateway: GatewayProcess, request_id: str) -> dict[str, object]:
     """The access-log entry of ``request_id`` (nginx writes it just after answering)."""
-    for _ in range(100):
-        for line in gateway.access_log_lines():
-            entry: dict[str, object] = json.loads(line)
-            if entry["request_id"] == request_id:
-                return entry
-        time.sleep(0.05)
-    raise AssertionError(f"no access-log entry for {request_id}")
+    entry: dict[str, object] = json.loads(
+        wait_for_log_line(gateway.log, f'"request_id":"{request_id}"')
+    )
+    return entry
 
 
 def test_log_proxied_request_as_json(

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from conftest import upstream_of
+from conftest import ALLOWED_ORIGIN, upstream_of
 from flusk_tools.gateway import Upstream
-from helpers import assert_problem, create_foss, foss_body
+from helpers import assert_problem, assert_security_headers, create_foss, foss_body
 from stack import GatewayProcess, ServiceProcess
 
 MiB = 1024 * 1024
@@ -47,7 +47,9 @@ def test_answer_429_over_rate_limit(
         statuses = [client.get("/foss").status_code for _ in range(6)]
         assert statuses[:3] == [200, 200, 200]
         assert 429 in statuses
-        assert_problem(client.get("/foss"), 429, "too_many_requests")
+        limited = client.get("/foss")
+        assert_problem(limited, 429, "too_many_requests")
+        assert limited.headers["Retry-After"] == "1"
 
 
 def test_answer_502_while_service_down(
@@ -106,3 +108,33 @@ def test_answer_504_when_service_too_slow(
     assert_problem(response, 504, "gateway_timeout")
     # Sent once and never replayed: one connection reached the upstream.
     assert len(silent_upstream.connections) == 1
+
+
+def test_answer_414_for_overlong_url(client: httpx.Client) -> None:
+    assert_problem(client.get("/foss?cursor=" + "a" * 20_000), 414, "request_uri_too_large")
+
+
+def test_answer_400_for_oversized_header(client: httpx.Client) -> None:
+    response = client.get("/foss", headers={"X-Big": "b" * 20_000})
+    assert_problem(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/unrouted", 404), ("POST", "/foss", 413)]
+)
+def test_allow_cors_on_gateway_errors(
+    client: httpx.Client, method: str, path: str, status: int
+) -> None:
+    headers = {"Origin": ALLOWED_ORIGIN, "Content-Type": "application/json"}
+    body = json_body_of_size(MiB + 1) if method == "POST" else None
+    response = client.request(method, path, headers=headers, content=body)
+    assert response.status_code == status
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert "Origin" in response.headers["Vary"]
+    assert_security_headers(response)
+
+
+def test_refuse_cors_on_gateway_errors_for_other_origins(client: httpx.Client) -> None:
+    response = client.get("/unrouted", headers={"Origin": "https://elsewhere.example"})
+    assert response.status_code == 404
+    assert "Access-Control-Allow-Origin" not in response.headers

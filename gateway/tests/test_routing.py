@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
-from helpers import assert_problem, create_foss, foss_body
-from stack import GatewayProcess
+from helpers import assert_problem, create_foss, foss_body, wait_for_log_line
+from stack import ServiceProcess
 
 GATEWAY_NOT_FOUND = "No service serves this path."
 
 
-def test_route_bare_prefix_without_redirect(client: httpx.Client, gateway: GatewayProcess) -> None:
+def test_route_bare_prefix_without_redirect(client: httpx.Client) -> None:
     response = create_foss(client)
     assert response.status_code == 201
-    # The service builds Location from the X-Forwarded-* headers the gateway set.
-    assert response.headers["Location"] == f"{gateway.url}/foss/{response.json()['id']}"
+    assert response.headers["Location"] == f"/foss/{response.json()['id']}"
 
 
 def test_route_paths_under_prefix(client: httpx.Client) -> None:
@@ -25,7 +26,9 @@ def test_route_paths_under_prefix(client: httpx.Client) -> None:
     assert created["id"] in {item["id"] for item in listing.json()["items"]}
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/fossil", "/foss-x/1", "/FOSS", "/readyz"])
+@pytest.mark.parametrize(
+    "path", ["/", "/nope", "/fossil", "/foss-x/1", "/FOSS", "/readyz", "/nope.html", "/x.gif"]
+)
 def test_answer_404_for_unrouted_path(client: httpx.Client, path: str) -> None:
     body = assert_problem(client.get(path), 404, "not_found")
     assert body["detail"] == GATEWAY_NOT_FOUND
@@ -48,9 +51,19 @@ def test_pass_service_errors_through(client: httpx.Client) -> None:
     assert "POST" in wrong_method.headers["Allow"]
 
 
-def test_replace_forwarded_headers_from_client(
-    client: httpx.Client, gateway: GatewayProcess
+def test_forward_client_address(client: httpx.Client, foss_service: ServiceProcess) -> None:
+    """The service gets the address the gateway saw (here 127.0.0.2) as X-Forwarded-For."""
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=str(client.base_url), transport=transport) as other_client:
+        request_id = f"forwarded-{uuid.uuid4()}"
+        other_client.get("/foss", headers={"X-Request-ID": request_id})
+    logged = wait_for_log_line(foss_service.log, request_id)
+    assert "forwarded_for=127.0.0.2" in logged
+
+
+def test_replace_forwarded_for_from_client(
+    client: httpx.Client, foss_service: ServiceProcess
 ) -> None:
-    spoofed = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
-    response = create_foss(client, **spoofed)
-    assert response.headers["Location"].startswith(f"{gateway.url}/foss/")
+    request_id = f"spoofed-{uuid.uuid4()}"
+    client.get("/foss", headers={"X-Request-ID": request_id, "X-Forwarded-For": "203.0.113.7"})
+    assert "forwarded_for=127.0.0.1" in wait_for_log_line(foss_service.log, request_id)

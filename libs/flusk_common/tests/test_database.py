@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from database_helpers import MakeApp, postgresql_only, real_app, sqlite_only, stored
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from flusk_common import get_database, get_session
 from sample_app.models import Widget
@@ -113,3 +114,9 @@ def test_reconnect_after_pooled_connections_terminated(
     assert _terminate_other_connections(fresh_database_url) >= 1
 
     assert client.get("/widgets").get_json()["items"][0]["name"] == "before"
+
+
+def test_commit_nothing_when_answer_cannot_be_encoded(app: Flask, db_session: Session) -> None:
+    response = app.test_client().post("/widgets/unencodable", json={"name": "unencodable"})
+    assert response.status_code == 500
+    assert db_session.scalars(sa.select(Widget).filter_by(name="unencodable")).all() == []

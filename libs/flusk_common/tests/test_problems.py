@@ -93,3 +93,8 @@ def test_answer_missing_record_with_record_not_found(client: FlaskClient) -> Non
     body = assert_problem(client.get("/widgets/2147483647"), 404, "record_not_found")
     assert body["title"] == "Record Not Found"
     assert body["detail"] == "There is no widget with id 2147483647."
+
+
+@pytest.mark.parametrize("path", ["/widgets/%D9%A1", "/widgets/0", "/widgets/2147483648"])
+def test_answer_404_for_id_out_of_range(client: FlaskClient, path: str) -> None:
+    assert_problem(client.get(path), 404, "not_found")

@@ -42,7 +42,13 @@ def test_list_every_violation(client: FlaskClient) -> None:
 
 
 def test_refuse_wrong_type(client: FlaskClient) -> None:
-    assert list(field_errors(search(client, owner=42))) == ["/owner"]
+    assert field_errors(search(client, owner=42)) == {"/owner": "must be a string"}
+
+
+def test_describe_violation_without_echoing_value(client: FlaskClient) -> None:
+    long_tag = "secret-" + "x" * 5000
+    errors = field_errors(search(client, owner=OWNER, tags=[long_tag]))
+    assert errors == {"/tags/0": "must be at most 10 characters long"}
 
 
 def test_refuse_unknown_nested_field(client: FlaskClient) -> None:
@@ -87,7 +93,11 @@ def test_type_integer_query_parameter(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=abc", "limit=0", "limit=101", "limit=1.5", "limit=1&limit=2"]
+    "query",
+    [
+        *("limit=abc", "limit=0", "limit=101", "limit=1.5", "limit=1&limit=2"),
+        *("limit=1_0", "limit=+5", "limit=%205", "limit=%D9%A1"),
+    ],
 )
 def test_refuse_invalid_query_parameter(client: FlaskClient, query: str) -> None:
     assert list(field_errors(client.get(f"/widgets?{query}"))) == ["/limit"]

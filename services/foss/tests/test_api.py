@@ -47,22 +47,8 @@ def test_create_foss(client: FlaskClient) -> None:
     assert body.keys() == {"id", "name", "email", "created_at", "updated_at"}
     assert (body["name"], body["email"]) == ("Ada Lovelace", "ada@example.org")
     assert parse_time(body["created_at"]) <= parse_time(body["updated_at"])
-    assert response.headers["Location"] == f"http://localhost/foss/{body['id']}"
+    assert response.headers["Location"] == f"/foss/{body['id']}"
     assert client.get(response.headers["Location"]).json == body
-
-
-FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example.org"}
-
-
-def test_create_foss_location_behind_trusted_proxy(make_app: Any) -> None:
-    client = make_app(TRUSTED_PROXY_HOPS=1).test_client()
-    response = client.post("/foss", json=foss_payload(), headers=FORWARDED)
-    assert response.headers["Location"].startswith("https://api.example.org/foss/")
-
-
-def test_create_foss_location_ignores_untrusted_forwarding(client: FlaskClient) -> None:
-    response = client.post("/foss", json=foss_payload(), headers=FORWARDED)
-    assert response.headers["Location"].startswith("http://localhost/foss/")
 
 
 @pytest.mark.parametrize("name", ["Al", "x" * 200])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from .registry import SERVICE_PORT, Service, find_root, load_services
+from .registry import SERVICE_PORT, RegistryError, Service, find_root, load_services
 
 TEMPLATE = Path("gateway") / "nginx.conf.j2"
 LOCAL_PORT = 8080
@@ -39,9 +40,21 @@ class GatewayError:
     code: str
     title: str
     detail: str
+    retry_after: int | None = None
 
 
 ERRORS = (
+    GatewayError("bad_request", 400, "bad_request", "Bad Request", "The request is malformed."),
+    GatewayError(
+        "request_timeout",
+        408,
+        "request_timeout",
+        "Request Timeout",
+        "The request was not received in time.",
+    ),
+    GatewayError(
+        "uri_too_long", 414, "request_uri_too_large", "URI Too Long", "The URL is too long."
+    ),
     GatewayError("not_found", 404, "not_found", "Not Found", "No service serves this path."),
     GatewayError(
         "too_large",
@@ -56,6 +69,7 @@ ERRORS = (
         "too_many_requests",
         "Too Many Requests",
         "Too many requests from this client; slow down.",
+        retry_after=1,
     ),
     GatewayError("bad_gateway", 502, "bad_gateway", "Bad Gateway", "The service is not reachable."),
     GatewayError(
@@ -85,6 +99,7 @@ class GatewaySettings:
     connect_timeout: str = "5s"
     read_timeout: str = "60s"
     user: str | None = None
+    cors_origins: tuple[str, ...] = ()
     errors: tuple[GatewayError, ...] = field(default=ERRORS)
 
 
@@ -147,20 +162,40 @@ def write_local_config(
 ) -> Path:
     """Render the local run's config into ``prefix`` (made if needed) and return its path."""
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
-    settings = local_settings(prefix.resolve(), port=port, **_rate_overrides())
+    settings = local_settings(prefix.resolve(), port=port, **environment_overrides(os.environ))
     config = prefix / "nginx.conf"
     config.write_text(render(root, local_upstreams(load_services(root), ports), settings))
     return config
 
 
-def _rate_overrides() -> dict[str, object]:
+_ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+class GatewayConfigError(ValueError):
+    """A gateway setting from the environment is unusable."""
+
+
+def environment_overrides(environ: Mapping[str, str]) -> dict[str, object]:
+    """Settings taken from the environment: rate limits and the CORS allow-list."""
     overrides: dict[str, object] = {}
     for variable, key in (
         ("GATEWAY_RATE_LIMIT", "rate_limit"),
         ("GATEWAY_RATE_BURST", "rate_burst"),
     ):
-        if os.environ.get(variable):
-            overrides[key] = int(os.environ[variable])
+        raw = environ.get(variable, "")
+        if raw:
+            if not raw.isdigit() or int(raw) == 0:
+                raise GatewayConfigError(f"{variable}={raw!r} must be a positive integer")
+            overrides[key] = int(raw)
+    origins = tuple(
+        part.strip() for part in environ.get("CORS_ORIGINS", "").split(",") if part.strip()
+    )
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise GatewayConfigError(
+                f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example"
+            )
+    overrides["cors_origins"] = origins
     return overrides
 
 
@@ -170,10 +205,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prefix", type=Path, default=Path("var/gateway"), help="local only")
     parser.add_argument("--port", type=int, default=LOCAL_PORT, help="local only")
     args = parser.parse_args(argv)
+    try:
+        return _render_target(args)
+    except (RegistryError, GatewayConfigError, OSError) as exc:
+        sys.stderr.write(f"flusk-gateway: {exc}\n")
+        return 1
+
+
+def _render_target(args: argparse.Namespace) -> int:
     root = find_root()
     if args.target == "local":
         sys.stdout.write(f"{write_local_config(root, args.prefix, port=args.port)}\n")
     else:
-        settings = compose_settings(**_rate_overrides())
+        settings = compose_settings(**environment_overrides(os.environ))
         sys.stdout.write(render(root, compose_upstreams(load_services(root)), settings))
     return 0

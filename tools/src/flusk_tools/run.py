@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .commands import migrate_command, serve_command
-from .gateway import LOCAL_PORT, write_local_config
-from .registry import Service, find_root, load_services
+from .gateway import LOCAL_PORT, GatewayConfigError, write_local_config
+from .registry import RegistryError, Service, find_root, load_services
 
 NGINX_INSTALL_HINT = "sudo apt-get install nginx-light (or brew install nginx)"
 
@@ -45,6 +45,8 @@ def service_port(service: Service, environ: Mapping[str, str]) -> int:
 
 def check_port_free(port: int, variable: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As nginx and gunicorn do: connections of the last run in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -75,7 +77,6 @@ def service_environment(
 ) -> dict[str, str]:
     """What a service process gets on top of the environment of `make run`."""
     variables = {
-        f"{service.name.upper()}_PORT": str(service_port(service, environ)),
         "PORT": str(service_port(service, environ)),
         "HOST": "127.0.0.1",
         "TRUSTED_PROXY_HOPS": "1",
@@ -151,7 +152,7 @@ def main() -> int:
     try:
         root = find_root()
         services, procfile = prepare(root, os.environ)
-    except (RunError, OSError, ValueError) as exc:
+    except (RunError, RegistryError, GatewayConfigError, OSError) as exc:
         sys.stderr.write(f"make run: {exc}\n")
         return 1
     sys.stdout.write(banner(services, os.environ))

@@ -29,6 +29,8 @@ MAX_RECORD_ID = 2**31 - 1
 class RecordIdConverter(IntegerConverter):
     """``<id:name>``: a positive id that fits a 32-bit column; anything else is a 404."""
 
+    regex = r"[0-9]+"  # ASCII digits only: Werkzeug's \d also matches other scripts' digits
+
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         super().__init__(map, min=1, max=MAX_RECORD_ID)
 
@@ -37,15 +39,16 @@ class ServiceApp(Flask):
     """A Flask app whose request session is committed once, right after a successful view.
 
     Committing inside dispatch means a failed commit goes through the same error handlers
-    as any other error (409, 503, ...), so a 2xx always stands for a committed write.
+    as any other error (409, 503, ...), so a 2xx always stands for a committed write. The
+    response is built first, so a view whose answer cannot be encoded commits nothing.
     """
 
     json_provider_class = OrjsonProvider
 
     def dispatch_request(self) -> ResponseReturnValue:
-        result = super().dispatch_request()
+        response = self.make_response(super().dispatch_request())
         commit_session()
-        return result
+        return response
 
 
 def create_service_app(
@@ -70,7 +73,7 @@ def create_service_app(
     if hops:
         # Flask's documented way to trust exactly `hops` proxies' X-Forwarded-* headers.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
     init_request_id(app)

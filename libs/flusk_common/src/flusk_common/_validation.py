@@ -9,6 +9,7 @@ without one accepts no query parameters. Violations answer 422, listing each one
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from typing import Any, cast
@@ -57,7 +58,45 @@ def _field_errors(error: jsonschema.ValidationError) -> Iterator[FieldError]:
             if name not in known:
                 yield FieldError(_pointer([*path, name]), "is not a known field")
         return
-    yield FieldError(_pointer(path), error.message)
+    yield FieldError(_pointer(path), _describe(error))
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+_MESSAGE_LIMIT = 200
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """A short message that never echoes the (possibly huge) value that broke the rule."""
+    rule, limit = error.validator, error.validator_value
+    if rule == "type":
+        kinds = [limit] if isinstance(limit, str) else list(cast(list[str], limit))
+        return "must be " + " or ".join(_TYPE_NAMES.get(kind, kind) for kind in kinds)
+    messages = {
+        "minLength": f"must be at least {limit} characters long",
+        "maxLength": f"must be at most {limit} characters long",
+        "minimum": f"must be at least {limit}",
+        "maximum": f"must be at most {limit}",
+        "exclusiveMinimum": f"must be greater than {limit}",
+        "exclusiveMaximum": f"must be less than {limit}",
+        "minItems": f"must have at least {limit} items",
+        "maxItems": f"must have at most {limit} items",
+        "minProperties": f"must have at least {limit} fields",
+        "maxProperties": f"must have at most {limit} fields",
+        "format": f"must be a valid {limit}",
+        "pattern": "has the wrong format",
+        "enum": "must be one of the allowed values",
+        "const": "must be the allowed value",
+    }
+    message = messages.get(str(rule), error.message)
+    return message if len(message) <= _MESSAGE_LIMIT else message[: _MESSAGE_LIMIT - 1] + "…"
 
 
 def _strings_with_nul(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[FieldError]:
@@ -87,16 +126,19 @@ def validation_errors(
     return sorted(found, key=lambda field_error: (field_error.pointer, field_error.detail))
 
 
+# JSON's own number syntax: no "1_0", " 1", "nan" or "inf", which int() and float() accept.
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_NUMBER_FRACTION = re.compile(r"[.eE]")
+
+
 def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
     """A query-string value as the type its schema asks for, left as text if it is not one."""
     kind = schema.get("type")
-    try:
-        if kind == "integer":
-            return int(raw)
-        if kind == "number":
-            return float(raw)
-    except ValueError:
-        return raw
+    if kind == "integer" and _INTEGER.fullmatch(raw):
+        return int(raw)
+    if kind == "number" and _NUMBER.fullmatch(raw):
+        return float(raw) if _NUMBER_FRACTION.search(raw) else int(raw)
     if kind == "boolean" and raw in {"true", "false"}:
         return raw == "true"
     return raw

@@ -13,6 +13,12 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+    " forwarded_for=%({x-forwarded-for}i)s"
+)
+# Forwarded headers are believed by the app alone, from TRUSTED_PROXY_HOPS proxies
+# (Werkzeug's ProxyFix); gunicorn must not act on them by itself.
+secure_scheme_headers: dict[str, str] = {}
 # Several services run side by side on one machine; one control socket each would collide.
 control_socket_disable = True

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, url_for
+from flask import Blueprint, request, url_for
 
 from flusk_common import (
     RecordNotFound,
@@ -115,3 +115,18 @@ def update_widget(widget_id: int) -> dict[str, Any]:
         setattr(widget, name, value)
     flush(session)
     return widget.to_dict()
+
+
+@blueprint.post("/unencodable")
+def create_widget_unencodable() -> dict[str, Any]:
+    """Writes a widget, then answers with a value no JSON encoder takes."""
+    session = get_session()
+    session.add(Widget(**request_body()))
+    flush(session)
+    return {"widget": object()}
+
+
+@blueprint.get("/client")
+def client() -> dict[str, Any]:
+    """The client as the app sees it, after the trusted proxies' X-Forwarded-* headers."""
+    return {"remote_addr": request.remote_addr, "scheme": request.scheme, "host": request.host}

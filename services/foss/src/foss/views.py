@@ -17,7 +17,7 @@ blueprint = Blueprint("foss", __name__, url_prefix="/foss")
 def create_foss() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a foss record."""
     foss = domain.create_foss(session=get_session(), data=request_body())
-    return foss, 201, {"Location": url_for(".get_foss", foss_id=foss["id"], _external=True)}
+    return foss, 201, {"Location": url_for(".get_foss", foss_id=foss["id"])}
 
 
 @blueprint.get("")

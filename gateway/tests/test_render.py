@@ -1,0 +1,63 @@
+"""Rendering the one template: both targets, and settings taken from the environment."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from flusk_tools.gateway import (
+    GatewayConfigError,
+    compose_settings,
+    compose_upstreams,
+    environment_overrides,
+    local_settings,
+    local_upstreams,
+    render,
+)
+from flusk_tools.registry import load_services
+from stack import ROOT, nginx_binary
+
+
+def test_render_local_config_nginx_accepts(tmp_path: Path) -> None:
+    (tmp_path / "tmp").mkdir()
+    settings = local_settings(tmp_path, port=18080, cors_origins=("https://app.example",))
+    config = tmp_path / "nginx.conf"
+    config.write_text(render(ROOT, local_upstreams(load_services(ROOT)), settings))
+    command = [nginx_binary(), "-t", "-q", "-p", str(tmp_path), "-e", "stderr", "-c", str(config)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_render_compose_config_by_host_name() -> None:
+    config = render(ROOT, compose_upstreams(load_services(ROOT)), compose_settings())
+    assert "server foss:8000 max_fails=0;" in config
+    assert "listen 8080;" in config
+    assert "user " not in config
+
+
+def test_take_settings_from_environment() -> None:
+    environ = {
+        "GATEWAY_RATE_LIMIT": "7",
+        "GATEWAY_RATE_BURST": "9",
+        "CORS_ORIGINS": "https://a.example, http://localhost:3000",
+    }
+    assert environment_overrides(environ) == {
+        "rate_limit": 7,
+        "rate_burst": 9,
+        "cors_origins": ("https://a.example", "http://localhost:3000"),
+    }
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"GATEWAY_RATE_LIMIT": "fast"},
+        {"GATEWAY_RATE_BURST": "0"},
+        {"CORS_ORIGINS": 'https://a.example"; evil'},
+        {"CORS_ORIGINS": "null"},
+    ],
+)
+def test_refuse_bad_settings(environ: dict[str, str]) -> None:
+    with pytest.raises(GatewayConfigError):
+        environment_overrides(environ)
