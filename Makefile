@@ -61,8 +61,9 @@ db-upgrade-sql: venv ## print the SQL of the pending migrations: make db-upgrade
 	@test -n "$(service)" || { echo 'usage: make db-upgrade-sql service=<name>'; exit 2; }
 	$(BIN)/alembic -c services/$(service)/alembic.ini upgrade head --sql
 
-bench: venv ## measure the JSON encoder against Flask's default, side by side
+bench: venv ## side-by-side measurements: JSON encoders, gunicorn worker models
 	$(BIN)/python bench/json_encoding.py
+	$(BIN)/python bench/gunicorn_workers.py
 
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
