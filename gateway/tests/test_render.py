@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,28 @@ def test_take_settings_from_environment() -> None:
 def test_refuse_bad_settings(environ: dict[str, str]) -> None:
     with pytest.raises(GatewayConfigError):
         environment_overrides(environ)
+
+
+def test_render_compose_config_as_the_gateway_image_does() -> None:
+    """The RUN step of gateway/Dockerfile, natively: `flusk-gateway --target compose`."""
+    command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "compose"]
+    env = {"PATH": os.environ.get("PATH", ""), "CORS_ORIGINS": "https://app.example"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert "server foss:8000" in result.stdout
+    assert '"https://app.example" $http_origin;' in result.stdout
+    assert "flusk-gateway --target compose" in (ROOT / "gateway" / "Dockerfile").read_text()
+
+
+def test_refuse_bad_setting_in_one_line() -> None:
+    command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "compose"]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={"GATEWAY_RATE_LIMIT": "lots"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "GATEWAY_RATE_LIMIT" in result.stderr
