@@ -5,14 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := $(shell sed -n 's/^\[services\.\([a-z0-9_]*\)\]$$/\1/p' services.toml)
 service ?=
+base ?= main
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 comma := ,
 empty :=
 space := $(empty) $(empty)
-PACKAGE_ENVS := $(subst $(space),$(comma),common $(SERVICES) gateway)
+PACKAGE_ENVS := $(subst $(space),$(comma),tools common $(SERVICES) gateway)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-postgres lint run compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
+.PHONY: help venv test test-changed test-postgres lint generate run compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,11 +31,18 @@ venv: $(BIN)/.installed ## create .venv with tox, the packages (editable) and th
 test: venv ## run every tox environment (lint, common, each service, gateway); service=foss for one
 	$(BIN)/tox run $(if $(service),-e $(service))
 
+test-changed: venv ## only the tox environments the change since $(base) touches (base=main)
+	@envs=$$($(BIN)/flusk-changed --base $(base)) && echo "tox environments: $$envs" && \
+		$(BIN)/tox run -e $$envs
+
 test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DATABASE_URL)
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/tox run -e $(if $(service),$(service),$(PACKAGE_ENVS))
 
 lint: venv ## ruff (lint, format check) and mypy strict
 	$(BIN)/tox run -e lint
+
+generate: venv ## rewrite the files generated from services.toml (tox.ini, the compose file)
+	$(BIN)/flusk-generate
 
 run: venv ## the whole stack on http://localhost:8080: each service under gunicorn, nginx in front
 	$(BIN)/flusk-run

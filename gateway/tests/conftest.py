@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from flusk_tools.gateway import Upstream
 from stack import GatewayProcess, ServiceProcess, migrate
 

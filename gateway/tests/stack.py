@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from flusk_tools.commands import migrate_command, serve_command
 from flusk_tools.gateway import Upstream, local_settings, render
 from flusk_tools.registry import find_root

@@ -6,6 +6,7 @@ import json
 import uuid
 
 import httpx
+
 from helpers import create_foss, wait_for_log_line
 from stack import GatewayProcess, ServiceProcess
 

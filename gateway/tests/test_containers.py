@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import compose
 import pytest
+
 from flusk_tools.commands import CONTAINER_ALEMBIC_INI, migrate_command, serve_command
 from flusk_tools.registry import SERVICE_PORT, load_services
 from stack import ROOT
-
-import compose
 
 COMPOSE = Path(compose.__file__).parent / "docker-compose"  # the binary, not the wrapper
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+
 from conftest import ALLOWED_ORIGIN, upstream_of
 from flusk_tools.gateway import Upstream
 from helpers import assert_problem, assert_security_headers, create_foss, foss_body

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import httpx
 import sqlalchemy as sa
+
 from conftest import upstream_of
 from helpers import foss_body
 from stack import GatewayProcess, ServiceProcess

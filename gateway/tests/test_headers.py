@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 import pytest
+
 from helpers import GENERATED_REQUEST_ID, assert_problem, assert_security_headers, create_foss
 
 

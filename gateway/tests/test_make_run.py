@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from flusk_tools.registry import load_services
 from helpers import foss_body
 from stack import ROOT, STARTUP_SECONDS, free_port

@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 import pytest
+
 from helpers import assert_problem, create_foss, foss_body, wait_for_log_line
 from stack import ServiceProcess
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from flusk_tools.gateway import GatewaySettings
-
 from flusk_common import SETTINGS
+from flusk_tools.gateway import GatewaySettings
 
 
 def seconds(nginx_time: str) -> float:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from test_problems import assert_problem
 
 KEYS = ("first-key-5ecret", "second-key-5ecret")

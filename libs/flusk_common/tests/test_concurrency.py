@@ -8,9 +8,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from database_helpers import MakeApp, real_app, stored
 from flask import Flask
 
+from database_helpers import MakeApp, real_app, stored
 from sample_app.models import Widget
 
 THREADS = 20

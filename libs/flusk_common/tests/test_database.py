@@ -6,10 +6,10 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from database_helpers import MakeApp, postgresql_only, real_app, sqlite_only, stored
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from database_helpers import MakeApp, postgresql_only, real_app, sqlite_only, stored
 from flusk_common import get_database, get_session
 from sample_app.models import Widget
 

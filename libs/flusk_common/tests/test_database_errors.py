@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
 from database_helpers import (
     ON_POSTGRESQL,
     RETRY_AFTER,
@@ -19,10 +23,6 @@ from database_helpers import (
     stored,
     unreachable_app,
 )
-from flask.testing import FlaskClient
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
-
 from flusk_common import Conflict, FieldError, flush, get_database
 from sample_app.models import Part, Widget
 

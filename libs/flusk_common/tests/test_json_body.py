@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Blueprint
 from flask.testing import FlaskClient
-from test_problems import assert_problem
 from werkzeug.test import TestResponse
 
 from flusk_common import create_service_app, request_body
+from test_problems import assert_problem
 
 URL = "/bodies"
 OWNER = "someone@example.com"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from database_helpers import assert_problem
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from database_helpers import assert_problem
 from flusk_common import ValidationFailed, decode_cursor, encode_cursor, fetch_page
 from sample_app.models import Widget
 

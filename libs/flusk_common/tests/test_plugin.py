@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from database_helpers import TEST_DATABASE_URL, postgresql_only
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from database_helpers import TEST_DATABASE_URL, postgresql_only
 from sample_app.models import Widget
 
 LEAK_CHECK = "written by the previous test"

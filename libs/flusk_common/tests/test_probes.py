@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
 from database_helpers import (
     RETRY_AFTER,
     UNREACHABLE_BACKENDS,
@@ -12,8 +15,6 @@ from database_helpers import (
     assert_problem,
     unreachable_app,
 )
-from flask import Flask
-from flask.testing import FlaskClient
 
 
 def test_answer_healthz(client: FlaskClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+
 from test_problems import ERRORS, assert_problem
 
 HEADER = "X-Request-ID"

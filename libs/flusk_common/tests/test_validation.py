@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from flask import Blueprint
 from flask.testing import FlaskClient
-from test_app_factory import make_package, package_app
-from test_problems import assert_problem
 from werkzeug.test import TestResponse
 
 from flusk_common import query_params
+from test_app_factory import make_package, package_app
+from test_problems import assert_problem
 
 SEARCH = "/widgets/search"
 OWNER = "someone@example.com"

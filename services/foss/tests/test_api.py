@@ -6,6 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
 from conftest import (
     assert_problem,
     create_foss,
@@ -15,9 +18,6 @@ from conftest import (
     parse_time,
     send_raw,
 )
-from flask import Flask
-from flask.testing import FlaskClient
-
 from flusk_common import encode_cursor
 
 MakeApp = Callable[..., Flask]

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from conftest import add_foss
 from sqlalchemy.orm import Session
 
+from conftest import add_foss
 from flusk_common import Conflict
 from foss import backend
 from foss.models import Foss

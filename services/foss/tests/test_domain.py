@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import foss_payload
 from sqlalchemy.orm import Session
 
+from conftest import foss_payload
 from flusk_common import (
     DEFAULT_PAGE_SIZE,
     Conflict,

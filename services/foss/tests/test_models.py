@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from conftest import add_foss
 from sqlalchemy.orm import Session
 
+from conftest import add_foss
 from foss.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, Foss
 
 TABLE = Foss.__table__

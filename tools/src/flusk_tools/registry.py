@@ -1,4 +1,8 @@
-"""The service registry, ``services.toml``: every service, its URL prefix and local port."""
+"""The service registry, ``services.toml``: every service, its local port and what it calls.
+
+It is the one source of truth: the gateway routes, the local run, the compose file, the
+tox environments and CI all follow from it (see ``generate``).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ class RegistryError(Exception):
 class Service:
     name: str
     port: int
+    calls: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:
@@ -49,8 +54,48 @@ def load_services(root: Path) -> list[Service]:
         port = entry.get("port")
         if not isinstance(port, int) or not 1024 <= port <= 65535:
             raise RegistryError(f"{path}: services.{name}.port must be a port from 1024 to 65535")
-        services.append(Service(name=name, port=port))
+        calls = entry.get("calls", [])
+        if not isinstance(calls, list) or not all(isinstance(call, str) for call in calls):
+            raise RegistryError(f"{path}: services.{name}.calls must be a list of service names")
+        unknown = set(entry) - {"port", "calls"}
+        if unknown:
+            raise RegistryError(f"{path}: services.{name} has unknown keys {sorted(unknown)}")
+        services.append(Service(name=name, port=port, calls=tuple(calls)))
+    names = {service.name for service in services}
+    for service in services:
+        for call in service.calls:
+            if call not in names or call == service.name:
+                raise RegistryError(f"{path}: services.{service.name} calls unknown {call!r}")
     ports = [service.port for service in services]
     if len(set(ports)) != len(ports):
         raise RegistryError(f"{path}: two services share a port")
     return services
+
+
+def next_port(services: list[Service]) -> int:
+    """The local port for a new service: one above the highest in use."""
+    return max((service.port for service in services), default=8000) + 1
+
+
+def register_service(root: Path, name: str) -> Service:
+    """Append ``name`` to the registry with the next free port; the file keeps its comments."""
+    service = Service(name=name, port=next_port(load_services(root)))
+    path = root / REGISTRY_FILE
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(f"{text}\n\n[services.{name}]\nport = {service.port}\n", encoding="utf-8")
+    return service
+
+
+def folder_problems(root: Path, services: list[Service]) -> list[str]:
+    """Service folders missing from the registry, and registry entries without a folder."""
+    registered = {service.name for service in services}
+    folders = {path.name for path in (root / "services").iterdir() if path.is_dir()}
+    problems = [
+        f"services/{name}/ is not in {REGISTRY_FILE}: add [services.{name}] with a port"
+        for name in sorted(folders - registered)
+    ]
+    problems += [
+        f"{REGISTRY_FILE} lists {name!r} but services/{name}/ does not exist"
+        for name in sorted(registered - folders)
+    ]
+    return problems

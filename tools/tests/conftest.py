@@ -1,0 +1,25 @@
+"""Fixtures of the tools suite: small repositories of its own, never the real tree."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flusk_tools.registry import find_root
+
+ROOT = find_root(Path(__file__).parent)
+
+
+@pytest.fixture
+def registry_root(tmp_path: Path) -> Path:
+    """A repository holding the registry, the generated files and one folder per service."""
+    shutil.copy(ROOT / "services.toml", tmp_path / "services.toml")
+    shutil.copy(ROOT / "tox.ini", tmp_path / "tox.ini")
+    (tmp_path / "compose").mkdir()
+    shutil.copy(ROOT / "compose" / "docker-compose.yml", tmp_path / "compose")
+    for service in (ROOT / "services").iterdir():
+        if service.is_dir():
+            (tmp_path / "services" / service.name).mkdir(parents=True)
+    return tmp_path

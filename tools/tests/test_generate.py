@@ -1,0 +1,81 @@
+"""The files generated from the registry, and the drift test that keeps them honest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+from flusk_tools.generate import drift, render_generated, write_generated
+from flusk_tools.registry import register_service
+
+
+def test_generated_files_match_registry() -> None:
+    """The repository's own tox.ini and compose file are what services.toml gives."""
+    assert drift(ROOT) == []
+
+
+def test_report_hand_edited_file(registry_root: Path) -> None:
+    tox_ini = registry_root / "tox.ini"
+    tox_ini.write_text(tox_ini.read_text().replace("env_list = lint", "env_list = lint, extra"))
+    assert drift(registry_root) == [
+        "tox.ini differs from what services.toml gives (edited by hand, or the registry "
+        "changed): run `make generate`"
+    ]
+
+
+def test_report_folder_missing_from_registry(registry_root: Path) -> None:
+    (registry_root / "services" / "orders").mkdir()
+    assert drift(registry_root) == [
+        "services/orders/ is not in services.toml: add [services.orders] with a port"
+    ]
+
+
+def test_report_registry_entry_without_folder(registry_root: Path) -> None:
+    register_service(registry_root, "orders")
+    problems = drift(registry_root)
+    assert "services.toml lists 'orders' but services/orders/ does not exist" in problems
+    assert any(problem.startswith("tox.ini differs") for problem in problems)
+    assert any(problem.startswith("compose/docker-compose.yml differs") for problem in problems)
+
+
+def test_write_generated_for_new_service(registry_root: Path) -> None:
+    register_service(registry_root, "orders")
+    (registry_root / "services" / "orders").mkdir()
+    assert sorted(map(str, write_generated(registry_root))) == [
+        "compose/docker-compose.yml",
+        "tox.ini",
+    ]
+    assert drift(registry_root) == []
+    tox_ini = (registry_root / "tox.ini").read_text()
+    assert "[testenv:orders]" in tox_ini
+    assert "env_list = lint, tools, common, foss, orders, gateway" in tox_ini
+    compose = (registry_root / "compose" / "docker-compose.yml").read_text()
+    assert "  orders-migrate:\n" in compose
+    assert "postgres:5432/orders\n" in compose
+    assert write_generated(registry_root) == []
+
+
+def test_render_every_service_everywhere(registry_root: Path) -> None:
+    files = render_generated(registry_root)
+    assert set(map(str, files)) == {"tox.ini", "compose/docker-compose.yml"}
+    assert all(content.startswith("# Generated from services.toml") for content in files.values())
+
+
+def run_generate(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).parent / "flusk-generate"), *arguments]
+    env = {"PATH": os.environ.get("PATH", "")}
+    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
+
+
+def test_check_command_fails_on_drift(registry_root: Path) -> None:
+    assert run_generate(registry_root, "--check").returncode == 0
+    (registry_root / "compose" / "docker-compose.yml").write_text("name: edited\n")
+    result = run_generate(registry_root, "--check")
+    assert result.returncode == 1
+    assert "run `make generate`" in result.stderr
+    fixed = run_generate(registry_root)
+    assert fixed.stdout == "wrote compose/docker-compose.yml\n"
+    assert run_generate(registry_root, "--check").returncode == 0

@@ -1,0 +1,54 @@
+"""services.toml: what it may hold, and adding a service to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flusk_tools.registry import RegistryError, Service, load_services, register_service
+
+
+def write_registry(root: Path, text: str) -> Path:
+    (root / "services.toml").write_text(text)
+    return root
+
+
+def test_load_services(tmp_path: Path) -> None:
+    root = write_registry(
+        tmp_path,
+        "[services.foss]\nport = 8001\n\n[services.licenses]\nport = 8002\ncalls = []\n"
+        "\n[services.shop]\nport = 8003\ncalls = ['foss', 'licenses']\n",
+    )
+    assert load_services(root) == [
+        Service("foss", 8001),
+        Service("licenses", 8002),
+        Service("shop", 8003, ("foss", "licenses")),
+    ]
+    assert load_services(root)[0].prefix == "/foss"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[services.Foss]\nport = 8001\n", "not a lowercase identifier"),
+        ("[services.foss]\n", "port must be a port"),
+        ("[services.foss]\nport = 80\n", "port must be a port"),
+        ("[services.a]\nport = 8001\n[services.b]\nport = 8001\n", "share a port"),
+        ("[services.a]\nport = 8001\ncalls = ['b']\n", "calls unknown 'b'"),
+        ("[services.a]\nport = 8001\ncalls = ['a']\n", "calls unknown 'a'"),
+        ("[services.a]\nport = 8001\ncalls = 'b'\n", "list of service names"),
+        ("[services.a]\nport = 8001\nprefix = '/x'\n", "unknown keys ['prefix']"),
+        ("[services.a\n", "cannot read"),
+    ],
+)
+def test_refuse_bad_registry(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(RegistryError, match=message.replace("[", r"\[")):
+        load_services(write_registry(tmp_path, text))
+
+
+def test_register_service_with_next_port(tmp_path: Path) -> None:
+    root = write_registry(tmp_path, "# kept\n\n[services.foss]\nport = 8001\n")
+    assert register_service(root, "orders") == Service("orders", 8002)
+    assert (root / "services.toml").read_text().startswith("# kept\n")
+    assert load_services(root)[-1] == Service("orders", 8002)
