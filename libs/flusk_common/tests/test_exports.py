@@ -24,7 +24,10 @@ PUBLIC_NAMES = [
     "SETTINGS",
     "SerializerMixin",
     "ServiceApp",
+    "ServiceClient",
+    "ServiceProblem",
     "ServiceUnavailable",
+    "ServiceUnreachable",
     "Timestamps",
     "UTCDateTime",
     "Unauthorized",
@@ -47,6 +50,7 @@ PUBLIC_NAMES = [
     "request_body",
     "run_migrations",
     "serialize",
+    "service_client",
 ]
 
 

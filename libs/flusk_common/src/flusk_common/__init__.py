@@ -7,6 +7,10 @@ from ._app import MAX_RECORD_ID as MAX_RECORD_ID
 from ._app import ServiceApp as ServiceApp
 from ._app import create_service_app as create_service_app
 from ._body import request_body as request_body
+from ._client import ServiceClient as ServiceClient
+from ._client import ServiceProblem as ServiceProblem
+from ._client import ServiceUnreachable as ServiceUnreachable
+from ._client import service_client as service_client
 from ._config import SETTINGS as SETTINGS
 from ._config import load_settings as load_settings
 from ._database import Database as Database
@@ -62,7 +66,10 @@ __all__ = [
     "RecordNotFound",
     "SerializerMixin",
     "ServiceApp",
+    "ServiceClient",
+    "ServiceProblem",
     "ServiceUnavailable",
+    "ServiceUnreachable",
     "Timestamps",
     "UTCDateTime",
     "Unauthorized",
@@ -85,4 +92,5 @@ __all__ = [
     "request_body",
     "run_migrations",
     "serialize",
+    "service_client",
 ]

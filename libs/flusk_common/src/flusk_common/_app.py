@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from ._auth import init_api_keys
 from ._body import init_json_body
+from ._client import init_service_clients
 from ._config import check_settings, load_settings
 from ._cors import init_cors
 from ._database import Database, commit_session
@@ -56,16 +57,19 @@ def create_service_app(
     *,
     blueprints: Iterable[Blueprint],
     metadata: sa.MetaData,
+    calls: Iterable[str] = (),
     test_config: Mapping[str, Any] | None = None,
 ) -> ServiceApp:
     """A service app: settings, middleware, error handlers, database, probes and schemas.
 
     Settings come from defaults, then the environment, then ``test_config``. Schemas are
-    loaded from the ``schemas`` folder of the ``import_name`` package.
+    loaded from the ``schemas`` folder of the ``import_name`` package. ``calls`` names the
+    services this one calls (see ``service_client()``).
     """
     service = import_name.partition(".")[0]
+    calls = tuple(calls)
     app = ServiceApp(import_name)
-    app.config.update(load_settings(service, os.environ))
+    app.config.update(load_settings(service, os.environ, calls=calls))
     app.config.update(test_config or {})
     check_settings(app.config)
     app.url_map.converters["id"] = RecordIdConverter
@@ -82,6 +86,7 @@ def create_service_app(
     init_json_body(app)
     init_problems(app)
     Database(app, metadata=metadata)
+    init_service_clients(app, calls)
 
     app.register_blueprint(probes)
     for blueprint in blueprints:

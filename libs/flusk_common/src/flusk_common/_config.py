@@ -6,17 +6,26 @@ Each setting is read from ``<SERVICE>_<NAME>`` first (``FOSS_DATABASE_URL``), th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._exceptions import ConfigurationError
+
+SERVICE_PORT = 8000  # where every service listens in its container
 
 
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
         raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_number(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("must be a positive number")
     return value
 
 
@@ -76,14 +85,42 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
         "proxies in front whose X-Forwarded-* headers are believed (1 behind the gateway)",
     ),
+    Setting("SERVICE_CONNECT_TIMEOUT", 2.0, _positive_number, "seconds to reach another service"),
+    Setting("SERVICE_READ_TIMEOUT", 5.0, _positive_number, "seconds another service may take"),
+    Setting("SERVICE_RETRIES", 2, _non_negative_int, "retries of an idempotent call to a service"),
 )
 
 
-def load_settings(service: str, environ: Mapping[str, str]) -> dict[str, Any]:
+def call_settings(calls: Iterable[str]) -> tuple[Setting, ...]:
+    """The settings for calling each of ``calls``: its base URL and the API key to send."""
+    settings: list[Setting] = []
+    for service in calls:
+        name = service.upper()
+        settings += [
+            Setting(
+                f"{name}_URL",
+                f"http://{service}:{SERVICE_PORT}",
+                _base_url,
+                f"base URL of the {service} service",
+            ),
+            Setting(f"{name}_API_KEY", None, str, f"X-API-Key to send to {service}"),
+        ]
+    return tuple(settings)
+
+
+def _base_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def load_settings(
+    service: str, environ: Mapping[str, str], *, calls: Iterable[str] = ()
+) -> dict[str, Any]:
     """Return every setting for ``service``: its default, overridden by the environment."""
     values: dict[str, Any] = {}
     prefix = service.upper() + "_"
-    for setting in SETTINGS:
+    for setting in (*SETTINGS, *call_settings(calls)):
         variable = prefix + setting.name if prefix + setting.name in environ else setting.name
         raw = environ.get(variable)
         if raw is None:

@@ -26,6 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from ._client import close_service_clients
 from ._database import get_database
 
 AppFactory = Callable[[dict[str, Any] | None], Flask]
@@ -125,6 +126,7 @@ def make_app(
     yield make
     for app in made:
         get_database(app).engine.dispose()
+        close_service_clients(app)
 
 
 @pytest.fixture

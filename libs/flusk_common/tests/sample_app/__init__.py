@@ -13,5 +13,9 @@ from .views import blueprint
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> ServiceApp:
     return create_service_app(
-        __name__, blueprints=[blueprint], metadata=Base.metadata, test_config=test_config
+        __name__,
+        blueprints=[blueprint],
+        metadata=Base.metadata,
+        calls=["peer"],
+        test_config=test_config,
     )

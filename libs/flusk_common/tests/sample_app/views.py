@@ -17,6 +17,7 @@ from flusk_common import (
     get_session,
     query_params,
     request_body,
+    service_client,
 )
 
 from .models import Part, Widget
@@ -130,3 +131,11 @@ def create_widget_unencodable() -> dict[str, Any]:
 def client() -> dict[str, Any]:
     """The client as the app sees it, after the trusted proxies' X-Forwarded-* headers."""
     return {"remote_addr": request.remote_addr, "scheme": request.scheme, "host": request.host}
+
+
+@blueprint.post("/relay")
+def relay() -> dict[str, Any]:
+    """Makes the call the body describes to the ``peer`` service, and answers what it said."""
+    call = request_body()
+    answer = service_client("peer").request(call["method"], call["path"], json=call.get("json"))
+    return {"answer": answer}

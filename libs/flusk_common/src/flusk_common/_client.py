@@ -1,0 +1,191 @@
+"""Calls from one service to another, over HTTP (httpx, with connection pooling).
+
+Every call has a connect and a read timeout. Only idempotent requests are retried, with
+backoff (tenacity), and only when the callee could not be reached or answered 502, 503
+or 504. The request id and the API key go along. A callee that cannot be reached raises
+``ServiceUnreachable`` (a 503 with Retry-After if left unhandled); a callee's own error
+answer raises ``ServiceProblem``, which carries its problem details.
+
+A service names the services it calls (``create_service_app(..., calls=["licenses"])``);
+each one's base URL is the ``<NAME>_URL`` setting (see ``_config.call_settings``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+import tenacity
+from flask import Flask, current_app, has_request_context, request
+
+from ._auth import HEADER as API_KEY_HEADER
+from ._exceptions import FluskError, ServiceUnavailable
+from ._request_id import HEADER as REQUEST_ID_HEADER
+from ._request_id import current_request_id
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+_EXTENSION = "flusk.service_clients"
+
+
+class ServiceUnreachable(ServiceUnavailable):
+    """Another service could not be reached, or was too slow, even after retries."""
+
+    code = "upstream_unavailable"
+    title = "Upstream Service Unavailable"
+
+
+class ServiceProblem(FluskError):
+    """Another service answered with an error; ``problem`` holds what it said.
+
+    Left unhandled it is a 502: the caller could not do its work because of the callee.
+    """
+
+    status = 502
+    code = "upstream_error"
+    title = "Upstream Service Error"
+
+    def __init__(self, service: str, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        self.service = service
+        self.upstream_status = response.status_code
+        self.problem: dict[str, Any] = body if isinstance(body, dict) else {}
+        self.upstream_code: str | None = self.problem.get("code")
+        super().__init__(f"The {service} service answered {response.status_code}.")
+
+
+class _RetryableAnswer(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class ServiceClient:
+    """A pooled HTTP client for one other service."""
+
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        retries: int,
+        retry_after: int,
+        api_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.service = service
+        self.retries = retries
+        self.retry_after = retry_after
+        self.api_key = api_key
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send the request; return the decoded JSON of a 2xx answer (``None`` if empty)."""
+        method = method.upper()
+        attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(multiplier=0.1, max=1),
+            retry=tenacity.retry_if_exception_type(
+                (httpx.ConnectError, httpx.ConnectTimeout, _RetryableAnswer)
+            ),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._send, method, path, json, params)
+        except _RetryableAnswer as answer:
+            raise self._unreachable(f"answered {answer.response.status_code}") from None
+        except httpx.TimeoutException:
+            raise self._unreachable("did not answer in time") from None
+        except httpx.TransportError:
+            raise self._unreachable("could not be reached") from None
+        if response.is_error:
+            raise ServiceProblem(self.service, response)
+        return response.json() if response.content else None
+
+    def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def _send(
+        self, method: str, path: str, json: Any, params: Mapping[str, Any] | None
+    ) -> httpx.Response:
+        response = self._http.request(
+            method, path, json=json, params=params, headers=self._headers()
+        )
+        if response.status_code in RETRYABLE_STATUSES:
+            raise _RetryableAnswer(response)
+        return response
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        request_id = current_request_id()
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
+        api_key = self.api_key
+        if api_key is None and has_request_context():
+            api_key = request.headers.get(API_KEY_HEADER)
+        if api_key:
+            headers[API_KEY_HEADER] = api_key
+        return headers
+
+    def _unreachable(self, what: str) -> ServiceUnreachable:
+        return ServiceUnreachable(
+            f"The {self.service} service {what}; retry later.", retry_after=self.retry_after
+        )
+
+
+def init_service_clients(app: Flask, calls: Iterable[str]) -> None:
+    """One client per called service, from the app's settings.
+
+    ``SERVICE_TRANSPORTS`` ({name: httpx transport}) replaces the network in tests.
+    """
+    transports: Mapping[str, httpx.BaseTransport] = app.config.get("SERVICE_TRANSPORTS") or {}
+    app.extensions[_EXTENSION] = {
+        service: ServiceClient(
+            service,
+            app.config[f"{service.upper()}_URL"],
+            connect_timeout=app.config["SERVICE_CONNECT_TIMEOUT"],
+            read_timeout=app.config["SERVICE_READ_TIMEOUT"],
+            retries=app.config["SERVICE_RETRIES"],
+            retry_after=app.config["RETRY_AFTER"],
+            api_key=app.config[f"{service.upper()}_API_KEY"],
+            transport=transports.get(service),
+        )
+        for service in calls
+    }
+
+
+def service_client(service: str) -> ServiceClient:
+    """The client for ``service``, which the current app declared it calls."""
+    clients: dict[str, ServiceClient] = current_app.extensions[_EXTENSION]
+    try:
+        return clients[service]
+    except KeyError:
+        raise LookupError(
+            f"{service!r} is not among the services this app calls; add it to calls="
+        ) from None
+
+
+def close_service_clients(app: Flask) -> None:
+    for client in app.extensions.get(_EXTENSION, {}).values():
+        client.close()
