@@ -13,7 +13,7 @@ space := $(empty) $(empty)
 PACKAGE_ENVS := $(subst $(space),$(comma),tools common $(SERVICES) gateway)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-changed test-postgres lint generate run compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
+.PHONY: help venv test test-changed test-postgres lint generate run new-service compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ generate: venv ## rewrite the files generated from services.toml (tox.ini, the c
 
 run: venv ## the whole stack on http://localhost:8080: each service under gunicorn, nginx in front
 	$(BIN)/flusk-run
+
+new-service: venv ## a new service from the template, wired everywhere: make new-service name=orders
+	@test -n "$(name)" || { echo 'make new-service: usage: make new-service name=<name>  (a lowercase Python identifier, e.g. orders)' >&2; exit 2; }
+	$(BIN)/flusk-new-service '$(name)'
 
 COMPOSE := docker compose -f compose/docker-compose.yml
 

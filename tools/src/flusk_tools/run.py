@@ -73,16 +73,25 @@ def find_nginx(environ: Mapping[str, str]) -> str:
 
 
 def service_environment(
-    service: Service, var_dir: Path, environ: Mapping[str, str]
+    service: Service, services: Sequence[Service], var_dir: Path, environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """What a service process gets on top of the environment of `make run`."""
+    """What a service process gets on top of the environment of `make run`.
+
+    A service calls the others directly on their loopback ports, as it calls them by
+    host name in compose: internal calls do not go through the gateway.
+    """
+    name = service.name.upper()
     variables = {
         "PORT": str(service_port(service, environ)),
         "HOST": "127.0.0.1",
         "TRUSTED_PROXY_HOPS": "1",
     }
-    if not environ.get(f"{service.name.upper()}_DATABASE_URL") and not environ.get("DATABASE_URL"):
-        variables[f"{service.name.upper()}_DATABASE_URL"] = f"sqlite:///{var_dir / service.name}.db"
+    if not environ.get(f"{name}_DATABASE_URL") and not environ.get("DATABASE_URL"):
+        variables[f"{name}_DATABASE_URL"] = f"sqlite:///{var_dir / service.name}.db"
+    for callee in services:
+        if callee.name in service.calls:
+            address = f"http://127.0.0.1:{service_port(callee, environ)}"
+            variables[f"{name}_{callee.name.upper()}_URL"] = address
     return variables
 
 
@@ -94,7 +103,7 @@ def procfile_lines(
     nginx_command = [nginx, "-p", str(config.parent), "-e", "stderr", "-c", str(config)]
     lines = ["gateway: exec " + shlex.join([*nginx_command, "-g", "daemon off;"])]
     for service in services:
-        variables = service_environment(service, var_dir, environ)
+        variables = service_environment(service, services, var_dir, environ)
         command = serve_command(service.name)
         command[0] = str(bin_dir / command[0])
         assignments = [f"{name}={value}" for name, value in variables.items()]
@@ -109,7 +118,7 @@ def migrate(
     for service in services:
         command = migrate_command(str(root / "services" / service.name / "alembic.ini"))
         command[0] = str(bin_dir / command[0])
-        env = {**environ, **service_environment(service, var_dir, environ)}
+        env = {**environ, **service_environment(service, services, var_dir, environ)}
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
             raise RunError(f"migrating {service.name} failed:\n{result.stderr.strip()}")

@@ -1,0 +1,482 @@
+"""`make new-service`: refused names, a service wired everywhere, failures undone.
+
+Every test works on a copy of the repository (the files git would commit), never on the
+real tree. The last test is slow: it runs a generated service's own suite under tox, then
+the whole stack with `flusk-run` and talks to the new service through the gateway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flusk_tools.commands import serve_command
+from flusk_tools.generate import drift
+from flusk_tools.new_service import (
+    InvalidServiceName,
+    NewServiceError,
+    class_name,
+    create_service,
+    main,
+    template_files,
+)
+from flusk_tools.registry import Service, find_root, load_services, next_port
+from flusk_tools.run import RunError, find_nginx
+
+ROOT = find_root(Path(__file__).parent)
+SERVICE_FILES = {
+    "Dockerfile",
+    "alembic.ini",
+    "pyproject.toml",
+    "migrations/env.py",
+    "migrations/script.py.mako",
+    "migrations/versions/0001_create_orders_table.py",
+    "src/orders/__init__.py",
+    "src/orders/backend.py",
+    "src/orders/domain.py",
+    "src/orders/models.py",
+    "src/orders/views.py",
+    "src/orders/wsgi.py",
+    "src/orders/schemas/create_orders.json",
+    "src/orders/schemas/list_orders.json",
+    "src/orders/schemas/replace_orders.json",
+    "src/orders/schemas/update_orders.json",
+    "tests/conftest.py",
+    "tests/test_api.py",
+    "tests/test_backend.py",
+    "tests/test_domain.py",
+    "tests/test_migrations.py",
+    "tests/test_models.py",
+}
+
+
+def copy_repository(destination: Path) -> Path:
+    """The files of the repository that git would commit, copied to ``destination``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode != 0:  # not a git checkout: everything but what git would ignore
+        ignored = shutil.ignore_patterns(".git", ".venv", ".tox", "var", "__pycache__", ".*_cache")
+        shutil.copytree(ROOT, destination, ignore=ignored)
+        return destination
+    for name in filter(None, listed.stdout.split(b"\0")):
+        source = ROOT / os.fsdecode(name)
+        if source.is_file():  # a file deleted but not yet staged is listed too
+            target = destination / os.fsdecode(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return copy_repository(tmp_path / "repo")
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root``: a file's bytes, None for a folder."""
+    return {
+        str(path.relative_to(root)): path.read_bytes() if path.is_file() else None
+        for path in root.rglob("*")
+    }
+
+
+# Refused names
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "a service name is required"),
+        ("Orders", "not a lowercase Python identifier"),
+        ("order-lines", "not a lowercase Python identifier"),
+        ("1orders", "not a lowercase Python identifier"),
+        ("_orders", "not a lowercase Python identifier"),
+        ("orders ", "not a lowercase Python identifier"),
+        ("x" * 33, "longer than 32 characters"),
+        ("class", "Python keyword"),
+        ("match", "Python keyword"),
+        ("type", "Python keyword"),
+        ("email", "standard library"),
+        ("foss", "already exists"),
+        ("jinja2", "already importable"),
+        ("pytest", "already importable"),
+        ("honcho", "already importable"),
+        # installed where the services are; the template's code imports them anyway
+        ("flask", "already importable|would clash"),
+        ("sqlalchemy", "already importable|would clash"),
+        ("base", "clash with the name 'Base'"),
+        ("record", "clash with the name 'record'"),
+        *(
+            (name, "reserved in this repository")
+            for name in [
+                "libs",
+                "gateway",
+                "docs",
+                "healthz",
+                "readyz",
+                "compose",
+                "tools",
+                "bench",
+                "services",
+                "static",
+                "test",
+                "tests",
+                "flusk_common",
+                "flusk_tools",
+                "common",
+                "lint",
+                "postgres",
+            ]
+        ),
+    ],
+)
+def test_refuse_bad_name(repo: Path, name: str, message: str) -> None:
+    before = snapshot(repo)
+    with pytest.raises(InvalidServiceName, match=message) as caught:
+        create_service(repo, name)
+    assert "\n" not in str(caught.value)
+    assert snapshot(repo) == before
+
+
+def test_refuse_name_of_unregistered_folder(repo: Path) -> None:
+    (repo / "services" / "orders").mkdir()
+    before = snapshot(repo)
+    with pytest.raises(InvalidServiceName, match="already exists"):
+        create_service(repo, "orders")
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        ([], 2, "usage: make new-service name=<name>"),
+        (["orders", "extra"], 2, "usage: make new-service name=<name>"),
+        (["Orders"], 2, "not a lowercase Python identifier"),
+    ],
+)
+def test_main_reports_error_in_one_line(
+    repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    status: int,
+    message: str,
+) -> None:
+    monkeypatch.chdir(repo)
+    before = snapshot(repo)
+    assert main(argv) == status
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("make new-service: ")
+    assert message in err
+    assert err.count("\n") == 1
+    assert snapshot(repo) == before
+
+
+# A good name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"), [("orders", "Orders"), ("order_lines", "OrderLines")]
+)
+def test_class_name(name: str, expected: str) -> None:
+    assert class_name(name) == expected
+
+
+def test_create_service_wired_everywhere(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = next_port(load_services(repo))
+    monkeypatch.chdir(repo)
+    assert main(["orders"]) == 0
+    out = capsys.readouterr().out
+    assert "make test service=orders" in out
+    assert "make run" in out
+
+    folder = repo / "services" / "orders"
+    files = {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+    assert files == SERVICE_FILES
+    assert load_services(repo)[-1] == Service(name="orders", port=port)
+    tox_ini = (repo / "tox.ini").read_text(encoding="utf-8")
+    assert "[testenv:orders]" in tox_ini
+    compose = (repo / "compose" / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "\n  orders:\n" in compose
+    assert "\n  orders-migrate:\n" in compose
+    assert drift(repo) == []
+    assert sorted(path.name for path in (repo / "services").iterdir()) == ["foss", "orders"]
+
+
+def test_create_service_runs_what_the_tools_run(repo: Path) -> None:
+    create_service(repo, "orders")
+    folder = repo / "services" / "orders"
+    dockerfile = (folder / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    assert dockerfile[-1] == f"CMD {json.dumps(serve_command('orders'))}"
+    settings = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    assert settings["project"]["name"] == "orders"
+    assert settings["tool"]["pytest"]["ini_options"]["flusk_app"] == "orders:create_app"
+    views = (folder / "src" / "orders" / "views.py").read_text(encoding="utf-8")
+    for verb in ["create", "list", "get", "update", "replace", "delete"]:
+        assert f"\ndef {verb}_orders(" in views
+    schemas = {path.name for path in (folder / "src" / "orders" / "schemas").iterdir()}
+    assert schemas == {f"{verb}_orders.json" for verb in ["create", "list", "update", "replace"]}
+
+
+def test_create_service_next_to_another_new_one(repo: Path) -> None:
+    first = create_service(repo, "orders")
+    second = create_service(repo, "order_lines")
+    assert second.port == first.port + 1
+    assert (repo / "services" / "order_lines" / "src" / "order_lines" / "models.py").read_text(
+        encoding="utf-8"
+    ).count("class OrderLines(") == 1
+    assert drift(repo) == []
+
+
+LINT_NAMES = ["orders", "a", "order_lines", "zz9", "x" * 32]
+
+
+def python_tool(module: str) -> list[str]:
+    """``python -m <module>`` of this environment, or skip when it lacks the tool."""
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed here; the lint tox environment covers it")
+    return [sys.executable, "-m", module]
+
+
+def run(command: Sequence[str], cwd: Path, timeout: float = 120, **kwargs: Any) -> str:
+    """Run ``command``; fail the test with its output unless it succeeds."""
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.parametrize("arguments", [["check"], ["format", "--check"]])
+def test_lint_generated_services(repo: Path, arguments: list[str]) -> None:
+    """Names short and long: the service's package sorts and wraps differently with each."""
+    ruff = python_tool("ruff")
+    for name in LINT_NAMES:
+        create_service(repo, name)
+    run([*ruff, *arguments, *(f"services/{name}" for name in LINT_NAMES)], cwd=repo)
+
+
+def test_type_check_generated_service(repo: Path, tmp_path: Path) -> None:
+    mypy = python_tool("mypy")
+    create_service(repo, "orders")
+    cache = tmp_path / "mypy-cache"
+    run([*mypy, "--strict", "--cache-dir", str(cache), "services/orders/src"], cwd=repo)
+
+
+# Failures undone
+
+
+def block_compose_file(root: Path) -> None:
+    """Make writing the generated compose file, the last step, fail: a folder is in its way."""
+    compose = root / "compose" / "docker-compose.yml"
+    compose.unlink()
+    compose.mkdir()
+
+
+def test_create_service_undoes_everything_on_failure(repo: Path) -> None:
+    block_compose_file(repo)
+    before = snapshot(repo)
+    with pytest.raises(NewServiceError, match="nothing was changed") as caught:
+        create_service(repo, "orders")
+    assert not isinstance(caught.value, InvalidServiceName)
+    assert snapshot(repo) == before
+
+
+def test_create_service_failure_removes_generated_file_it_added(repo: Path) -> None:
+    (repo / "tox.ini").unlink()
+    block_compose_file(repo)
+    before = snapshot(repo)
+    with pytest.raises(NewServiceError):
+        create_service(repo, "orders")
+    assert snapshot(repo) == before
+
+
+# Packaging
+
+
+def test_build_wheel_with_template(repo: Path, tmp_path: Path) -> None:
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), "."],
+        cwd=repo / "tools",
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("flusk_tools-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {f"flusk_tools/service_template/{path}.tmpl" for path, _ in template_files()}
+    assert len(expected) == len(SERVICE_FILES)
+    assert expected <= names
+
+
+# End to end
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
+
+
+def clean_environment() -> dict[str, str]:
+    """This environment without what an outer tox run sets, nor a service's database URL."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"VIRTUAL_ENV", "PIP_CONSTRAINT", "DATABASE_URL"}
+        and not name.startswith("TOX_")
+        and not (name.endswith("_DATABASE_URL") and name != "TEST_DATABASE_URL")
+    }
+
+
+def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """An HTTP request with a JSON body; the status and the decoded answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            if call("GET", url)[0] == 200:
+                return
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not answer in {timeout} s:\n{log.read_text(errors='replace')}")
+
+
+STARTED = re.compile(rb"\bstarted \(pid=(\d+)\)")
+
+
+def stack_sessions(process: subprocess.Popen[bytes], log: Path) -> set[int]:
+    """flusk-run's session and, as honcho starts each process in its own, theirs."""
+    return {process.pid, *(int(pid) for pid in STARTED.findall(log.read_bytes()))}
+
+
+def session_members(sessions: set[int]) -> list[int]:
+    """Live (non-zombie) processes of ``sessions``, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError):  # not a process, or it just ended
+            state, _, _, session = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:4]
+            if int(session) in sessions and state != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+def wait_until_quiet(log: Path, quiet: float = 0.5, timeout: float = 10) -> None:
+    """Wait until nothing was logged for ``quiet`` seconds.
+
+    honcho's signal handler prints to the output its main loop may be printing a line to
+    at that moment; the reentrant write fails, and honcho then waits forever for processes
+    nobody told to stop. Signalling between lines keeps this test about the new service.
+    """
+    deadline = time.monotonic() + timeout
+    size = -1
+    while size != log.stat().st_size and time.monotonic() < deadline:
+        size = log.stat().st_size
+        time.sleep(quiet)
+
+
+def stop(process: subprocess.Popen[bytes], log: Path) -> list[int]:
+    """SIGTERM flusk-run's group as Ctrl-C would; what is left of the stack after 30 s."""
+    sessions = stack_sessions(process, log)
+    wait_until_quiet(log)
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"flusk-run still runs 30 s after SIGTERM:\n{log.read_text(errors='replace')}")
+    deadline = time.monotonic() + 30
+    while (left := session_members(sessions)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def kill(process: subprocess.Popen[bytes], log: Path) -> None:
+    """Last resort: SIGKILL every session's group (a leader's group has its id), then reap."""
+    for session in stack_sessions(process, log):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(session, signal.SIGKILL)
+    process.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find leftovers")
+def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
+    repo: Path, tmp_path: Path
+) -> None:
+    try:
+        find_nginx(os.environ)
+    except RunError as exc:
+        pytest.skip(str(exc))
+    create_service(repo, "orders")
+    environment = clean_environment()
+    tox = [sys.executable, "-m", "tox", "run", "-e", "orders"]
+    run(tox, cwd=repo, env=environment, timeout=300)
+
+    bin_dir = repo / ".tox" / "orders" / "bin"
+    packages = ["./tools", "./services/foss[serve]", "./services/orders[serve]"]
+    install = [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "-c", "constraints.txt"]
+    run([*install, *packages], cwd=repo, env=environment, timeout=300)
+    gateway, foss, orders = free_ports(3)
+    ports = {"GATEWAY_PORT": gateway, "FOSS_PORT": foss, "ORDERS_PORT": orders}
+    log = tmp_path / "run.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(bin_dir / "flusk-run")],
+            cwd=repo,
+            env=environment
+            | {name: str(port) for name, port in ports.items()}
+            | {"FLUSK_VAR_DIR": str(tmp_path / "var")},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{gateway}"
+        wait_for(f"{base}/orders", process, log)
+        wait_for(f"{base}/foss", process, log)
+        assert len(stack_sessions(process, log)) == 4  # flusk-run, nginx, foss and orders
+        status, created = call("POST", f"{base}/orders", {"name": "first"})
+        assert (status, created["name"]) == (201, "first")
+        status, page = call("GET", f"{base}/orders")
+        assert (status, page["items"]) == (200, [created])
+        status, _ = call("POST", f"{base}/foss", {"name": "Ada", "email": "ada@example.org"})
+        assert status == 201
+        assert stop(process, log) == [], log.read_text(errors="replace")
+    finally:
+        kill(process, log)
