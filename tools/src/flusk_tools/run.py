@@ -168,4 +168,7 @@ def main() -> int:
     sys.stdout.flush()
     honcho = str(Path(sys.executable).parent / "honcho")
     arguments = [honcho, "--procfile", str(procfile), "--app-root", str(root), "start"]
-    os.execv(honcho, arguments)  # noqa: S606 - honcho replaces this process, signals and all
+    # Unbuffered: honcho prints from its signal handler too, and a buffered stdout raises
+    # "reentrant call" when a signal lands while the main loop is printing.
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    os.execve(honcho, arguments, environ)  # noqa: S606 - honcho takes over, signals and all
