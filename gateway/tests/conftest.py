@@ -81,15 +81,20 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProcess]]:
 
 @pytest.fixture
 def make_service(
-    fresh_database_url: str, tmp_path: Path
+    new_database_url: Callable[[], str], tmp_path: Path
 ) -> Iterator[Callable[..., ServiceProcess]]:
-    """Start a foss of the test's own, on a fresh migrated database, to stop or kill."""
+    """Start a service of the test's own on a new migrated database, to stop or kill.
+
+    ``make_service()`` is a foss; ``make_service("licenses")`` a licenses; keyword
+    arguments are environment variables of the process.
+    """
     started: list[ServiceProcess] = []
 
-    def make(**env: str) -> ServiceProcess:
-        if not started:
-            migrate("foss", fresh_database_url)
-        service = ServiceProcess("foss", fresh_database_url, tmp_path / "foss.log", env=env)
+    def make(name: str = "foss", **env: str) -> ServiceProcess:
+        database_url = new_database_url()
+        migrate(name, database_url)
+        log = tmp_path / f"{name}-{len(started)}.log"
+        service = ServiceProcess(name, database_url, log, env=env)
         started.append(service.start())
         return service
 

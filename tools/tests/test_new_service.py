@@ -225,7 +225,10 @@ def test_create_service_wired_everywhere(
     assert "\n  orders:\n" in compose
     assert "\n  orders-migrate:\n" in compose
     assert drift(repo) == []
-    assert sorted(path.name for path in (repo / "services").iterdir()) == ["foss", "orders"]
+    existing = [service.name for service in load_services(ROOT)]
+    assert sorted(path.name for path in (repo / "services").iterdir()) == sorted(
+        [*existing, "orders"]
+    )
 
 
 def test_create_service_runs_what_the_tools_run(repo: Path) -> None:
@@ -449,11 +452,15 @@ def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
     run(tox, cwd=repo, env=environment, timeout=300)
 
     bin_dir = repo / ".tox" / "orders" / "bin"
-    packages = ["./tools", "./services/foss[serve]", "./services/orders[serve]"]
+    services = load_services(repo)
+    packages = ["./tools", *(f"./services/{service.name}[serve]" for service in services)]
     install = [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "-c", "constraints.txt"]
     run([*install, *packages], cwd=repo, env=environment, timeout=300)
-    gateway, foss, orders = free_ports(3)
-    ports = {"GATEWAY_PORT": gateway, "FOSS_PORT": foss, "ORDERS_PORT": orders}
+    gateway, *service_ports = free_ports(1 + len(services))
+    ports = {"GATEWAY_PORT": gateway} | {
+        f"{service.name.upper()}_PORT": port
+        for service, port in zip(services, service_ports, strict=True)
+    }
     log = tmp_path / "run.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -470,7 +477,7 @@ def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
         base = f"http://127.0.0.1:{gateway}"
         wait_for(f"{base}/orders", process, log)
         wait_for(f"{base}/foss", process, log)
-        assert len(stack_sessions(process, log)) == 4  # flusk-run, nginx, foss and orders
+        assert len(stack_sessions(process, log)) == 2 + len(services)  # flusk-run, nginx, each
         status, created = call("POST", f"{base}/orders", {"name": "first"})
         assert (status, created["name"]) == (201, "first")
         status, page = call("GET", f"{base}/orders")

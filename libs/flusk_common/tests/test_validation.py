@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from flusk_common import query_params
+from flusk_common._validation import SchemaValidator
 from test_app_factory import make_package, package_app
 from test_problems import assert_problem
 
@@ -163,3 +164,20 @@ def test_refuse_query_parameter_of_wrong_type(
     things_client: FlaskClient, query: str, pointer: str
 ) -> None:
     assert list(field_errors(things_client.get(f"/things?{query}"))) == [pointer]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "valid"),
+    [
+        ("^[a-z]+$", "mit", True),
+        ("^[a-z]+$", "mit\n", False),
+        ("^[$]+$", "$$", True),
+        ("^a\\$$", "a$", True),
+        ("^a\\$$", "a$\n", False),
+        ("b", "abc", True),
+    ],
+)
+def test_anchor_patterns_at_end_of_string(pattern: str, value: str, valid: bool) -> None:
+    """JSON Schema patterns are ECMA-262: ``$`` never matches before a final newline."""
+    validator = SchemaValidator({"type": "string", "pattern": pattern})
+    assert validator.is_valid(value) is valid

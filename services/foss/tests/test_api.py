@@ -44,7 +44,8 @@ def test_create_foss(client: FlaskClient) -> None:
     assert response.status_code == 201
     assert response.mimetype == "application/json"
     body = response.json
-    assert body.keys() == {"id", "name", "email", "created_at", "updated_at"}
+    assert body.keys() == {"id", "name", "email", "license", "created_at", "updated_at"}
+    assert body["license"] is None
     assert (body["name"], body["email"]) == ("Ada Lovelace", "ada@example.org")
     assert parse_time(body["created_at"]) <= parse_time(body["updated_at"])
     assert response.headers["Location"] == f"/foss/{body['id']}"

@@ -26,7 +26,7 @@ def create(session: Session, **overrides: Any) -> dict[str, Any]:
 def test_create_foss_returns_plain_dict(db_session: Session) -> None:
     foss = create(db_session, name="Ada", email="Ada@Example.ORG")
     assert type(foss) is dict
-    assert foss.keys() == {"id", "name", "email", "created_at", "updated_at"}
+    assert foss.keys() == {"id", "name", "email", "license", "created_at", "updated_at"}
     assert (foss["name"], foss["email"]) == ("Ada", "ada@example.org")
     assert isinstance(foss["created_at"], datetime)
 

@@ -19,11 +19,13 @@ def test_declare_foss_columns() -> None:
         "id",
         "name",
         "email",
+        "license",
         "created_at",
         "updated_at",
     ]
     assert [column.name for column in TABLE.primary_key] == ["id"]
-    assert all(not column.nullable for column in TABLE.columns)
+    assert [column.name for column in TABLE.columns if column.nullable] == ["license"]
+    assert [index.name for index in TABLE.indexes] == ["ix_foss_license"]
 
 
 def test_declare_foss_string_lengths() -> None:
@@ -82,11 +84,16 @@ def test_serialize_foss_to_dict(db_session: Session) -> None:
         "id": foss.id,
         "name": "Ada",
         "email": "ada@example.org",
+        "license": None,
         "created_at": foss.created_at,
         "updated_at": foss.updated_at,
     }
     assert foss.to_dict(only=("id", "name")) == {"id": foss.id, "name": "Ada"}
-    assert foss.to_dict(exclude=("created_at", "updated_at")).keys() == {"id", "name", "email"}
+    assert foss.to_dict(exclude=("created_at", "updated_at", "license")).keys() == {
+        "id",
+        "name",
+        "email",
+    }
 
 
 def test_serialize_foss_unknown_column(db_session: Session) -> None:

@@ -71,6 +71,7 @@ def create_service_app(
     app = ServiceApp(import_name)
     app.config.update(load_settings(service, os.environ, calls=calls))
     app.config.update(test_config or {})
+    app.config["SERVICE_CALLS"] = calls
     check_settings(app.config)
     app.url_map.converters["id"] = RecordIdConverter
     hops = app.config["TRUSTED_PROXY_HOPS"]

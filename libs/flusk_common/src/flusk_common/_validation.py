@@ -30,6 +30,42 @@ _UNVALIDATED_ENDPOINTS = frozenset({"static", "probes.healthz", "probes.readyz"}
 format_checker = jsonschema.FormatChecker()
 
 
+def ecma_anchors(pattern: str) -> str:
+    """``pattern`` with each ``$`` anchor ending the string, as in JSON Schema's ECMA-262.
+
+    Python's ``$`` also matches before a final newline: ``^[a-z]+$`` would accept "mit\n".
+    """
+    translated: list[str] = []
+    escaped = in_class = False
+    for character in pattern:
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "[":
+            in_class = True
+        elif character == "]":
+            in_class = False
+        elif character == "$" and not in_class:
+            translated.append(r"\Z")
+            continue
+        translated.append(character)
+    return "".join(translated)
+
+
+def _pattern(
+    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
+) -> Iterator[jsonschema.ValidationError]:
+    if validator.is_type(instance, "string") and not re.search(ecma_anchors(pattern), instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# jsonschema's own way to replace one keyword (its extend() is untyped).
+SchemaValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern}
+)
+
+
 def _is_email(instance: object) -> bool:
     if isinstance(instance, str):
         email_validator.validate_email(instance, check_deliverability=False)
@@ -201,9 +237,7 @@ def compile_validators(app: Flask, package: str) -> dict[str, jsonschema.Draft20
                     f"schema: add {package}/schemas/{name}.json"
                 )
             schema = _NO_PARAMETERS
-        validators[rule.endpoint] = jsonschema.Draft202012Validator(
-            schema, format_checker=format_checker
-        )
+        validators[rule.endpoint] = SchemaValidator(schema, format_checker=format_checker)
     return validators
 
 

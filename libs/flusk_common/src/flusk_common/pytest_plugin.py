@@ -12,7 +12,7 @@ import importlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +81,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+def new_database_url(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Make empty databases of the test's own: each call gives a new one, dropped after."""
+    with ExitStack() as databases:
+
+        def make() -> str:
+            return databases.enter_context(_new_database(tmp_path))
+
+        yield make
+
+
+@pytest.fixture
+def fresh_database_url(new_database_url: Callable[[], str]) -> str:
     """An empty database of the test's own, outside the rolled-back transaction."""
-    with _new_database(tmp_path) as url:
-        yield url
+    return new_database_url()
 
 
 @pytest.fixture(scope="session")

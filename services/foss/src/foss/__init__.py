@@ -14,5 +14,9 @@ from .views import blueprint
 def create_app(test_config: Mapping[str, Any] | None = None) -> ServiceApp:
     """The foss app; settings from the environment, overridden by ``test_config``."""
     return create_service_app(
-        __name__, blueprints=[blueprint], metadata=Base.metadata, test_config=test_config
+        __name__,
+        blueprints=[blueprint],
+        metadata=Base.metadata,
+        calls=["licenses"],
+        test_config=test_config,
     )

@@ -17,12 +17,18 @@ def get(*, session: Session, foss_id: int) -> Foss | None:
     return session.get(Foss, foss_id)
 
 
-def get_page(*, session: Session, limit: int, after: int | None) -> KeysetPage[Foss]:
-    return fetch_page(session, sa.select(Foss), key=Foss.id, limit=limit, after=after)
+def get_page(
+    *, session: Session, limit: int, after: int | None, spdx_id: str | None = None
+) -> KeysetPage[Foss]:
+    """A page of records, only those under the license ``spdx_id`` if it is given."""
+    statement = sa.select(Foss)
+    if spdx_id is not None:
+        statement = statement.where(Foss.license == spdx_id)
+    return fetch_page(session, statement, key=Foss.id, limit=limit, after=after)
 
 
-def create(*, session: Session, name: str, email: str) -> Foss:
-    foss = Foss(name=name, email=email)
+def create(*, session: Session, name: str, email: str, spdx_id: str | None = None) -> Foss:
+    foss = Foss(name=name, email=email, license=spdx_id)
     session.add(foss)
     flush(session)
     return foss

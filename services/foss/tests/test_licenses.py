@@ -1,0 +1,158 @@
+"""foss asks the licenses service about a record's license, through a fake of that service.
+
+The real call, with both services running, is covered by the gateway suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from conftest import assert_problem, error_pointers, foss_payload, new_foss
+from foss.models import Foss
+
+CATALOGUE = {"MIT", "Apache-2.0", "GPL-3.0-only"}
+NOT_FOUND = {"type": "urn:flusk:problem:record_not_found", "status": 404}
+
+
+class FakeLicenses:
+    """The licenses service as foss sees it: the catalogue, or a failure, and every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[httpx.Request] = []
+        self.failure: Exception | httpx.Response | None = None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(request)
+        if isinstance(self.failure, Exception):
+            raise self.failure
+        if self.failure is not None:
+            return self.failure
+        spdx_id = request.url.path.removeprefix("/licenses/")
+        if spdx_id in CATALOGUE:
+            return httpx.Response(200, json={"spdx_id": spdx_id, "name": spdx_id})
+        return httpx.Response(404, json={**NOT_FOUND, "code": "record_not_found"})
+
+
+@pytest.fixture
+def licenses() -> FakeLicenses:
+    return FakeLicenses()
+
+
+@pytest.fixture
+def client(make_app: Callable[..., Flask], licenses: FakeLicenses) -> FlaskClient:
+    app = make_app(SERVICE_TRANSPORTS={"licenses": httpx.MockTransport(licenses)})
+    return app.test_client()
+
+
+def stored_emails(db_session: Session) -> list[str]:
+    return list(db_session.scalars(sa.select(Foss.email)))
+
+
+def test_create_foss_with_known_license(client: FlaskClient, licenses: FakeLicenses) -> None:
+    response = client.post(
+        "/foss", json=foss_payload(license="MIT"), headers={"X-Request-ID": "with-license"}
+    )
+    assert response.status_code == 201
+    assert response.json["license"] == "MIT"
+    [call] = licenses.calls
+    assert (call.method, str(call.url)) == ("GET", "http://licenses:8000/licenses/MIT")
+    assert call.headers["X-Request-ID"] == "with-license"
+
+
+def test_create_foss_refuses_unknown_license(
+    client: FlaskClient, db_session: Session, licenses: FakeLicenses
+) -> None:
+    response = client.post("/foss", json=foss_payload(license="mit"))
+    assert error_pointers(response) == ["/license"]
+    assert stored_emails(db_session) == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.Response(503)],
+)
+def test_create_foss_while_licenses_unavailable(
+    client: FlaskClient, db_session: Session, licenses: FakeLicenses, failure: Any
+) -> None:
+    licenses.failure = failure
+    response = client.post("/foss", json=foss_payload(license="MIT"))
+    assert_problem(response, 503, "upstream_unavailable")
+    assert response.headers["Retry-After"] == "5"
+    assert stored_emails(db_session) == []
+
+
+def test_report_licenses_error_as_bad_gateway(
+    client: FlaskClient, db_session: Session, licenses: FakeLicenses
+) -> None:
+    licenses.failure = httpx.Response(500, json={"status": 500, "code": "internal_error"})
+    assert_problem(client.post("/foss", json=foss_payload(license="MIT")), 502, "upstream_error")
+    assert stored_emails(db_session) == []
+
+
+@pytest.mark.parametrize("body", [foss_payload(), foss_payload(license=None)])
+def test_create_foss_without_license_never_asks(
+    client: FlaskClient, licenses: FakeLicenses, body: dict[str, Any]
+) -> None:
+    licenses.failure = httpx.ConnectError("down")
+    assert client.post("/foss", json=body).status_code == 201
+    assert licenses.calls == []
+
+
+def test_update_foss_checks_new_license_only(client: FlaskClient, licenses: FakeLicenses) -> None:
+    foss = new_foss(client)
+    renamed = client.patch(f"/foss/{foss['id']}", json={"name": "Renamed"})
+    assert (renamed.status_code, licenses.calls) == (200, [])
+    licensed = client.patch(f"/foss/{foss['id']}", json={"license": "Apache-2.0"})
+    assert licensed.json["license"] == "Apache-2.0"
+    assert error_pointers(client.patch(f"/foss/{foss['id']}", json={"license": "Nope"})) == [
+        "/license"
+    ]
+    assert [call.url.path for call in licenses.calls] == ["/licenses/Apache-2.0", "/licenses/Nope"]
+
+
+def test_replace_foss_license(client: FlaskClient, licenses: FakeLicenses) -> None:
+    foss = new_foss(client, license="MIT")
+    body = {"name": foss["name"], "email": foss["email"]}
+    assert client.put(f"/foss/{foss['id']}", json=body).json["license"] is None
+    replaced = client.put(f"/foss/{foss['id']}", json={**body, "license": "GPL-3.0-only"})
+    assert replaced.json["license"] == "GPL-3.0-only"
+    licenses.failure = httpx.ConnectError("down")
+    assert_problem(
+        client.put(f"/foss/{foss['id']}", json={**body, "license": "MIT"}),
+        503,
+        "upstream_unavailable",
+    )
+    assert client.get(f"/foss/{foss['id']}").json["license"] == "GPL-3.0-only"
+
+
+def test_list_foss_by_license(client: FlaskClient) -> None:
+    mit = [new_foss(client, license="MIT")["id"] for _ in range(3)]
+    new_foss(client, license="Apache-2.0")
+    new_foss(client)
+    listed = client.get("/foss?license=MIT&limit=2")
+    assert [item["id"] for item in listed.json["items"]] == mit[:2]
+    rest = client.get(f"/foss?license=MIT&cursor={listed.json['next_cursor']}")
+    assert [item["id"] for item in rest.json["items"]] == mit[2:]
+    assert rest.json["next_cursor"] is None
+    assert client.get("/foss?license=BSD-2-Clause").json["items"] == []
+
+
+@pytest.mark.parametrize("query", ["license=", "license=not%20valid", "license=a&license=b"])
+def test_list_foss_refuses_bad_license(client: FlaskClient, query: str) -> None:
+    assert error_pointers(client.get(f"/foss?{query}")) == ["/license"]
+
+
+@pytest.mark.parametrize("spdx_id", ["", "has space", "MIT\n", "x" * 65, 7])
+def test_create_foss_refuses_malformed_license(
+    client: FlaskClient, licenses: FakeLicenses, spdx_id: Any
+) -> None:
+    assert error_pointers(client.post("/foss", json=foss_payload(license=spdx_id))) == ["/license"]
+    assert licenses.calls == []

@@ -1,0 +1,18 @@
+"""licenses: a catalogue of software licenses, keyed by their SPDX identifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flusk_common import ServiceApp, create_service_app
+
+from .models import Base
+from .views import blueprint
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> ServiceApp:
+    """The licenses app; settings from the environment, overridden by ``test_config``."""
+    return create_service_app(
+        __name__, blueprints=[blueprint], metadata=Base.metadata, test_config=test_config
+    )
