@@ -9,16 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import (
-    assert_problem,
-    create_foss,
-    error_pointers,
-    foss_payload,
-    new_foss,
-    parse_time,
-    send_raw,
-)
+from conftest import create_foss, foss_payload, new_foss
 from flusk_common import encode_cursor
+from flusk_common.testing import assert_problem, error_pointers, parse_time, send_raw
 
 MakeApp = Callable[..., Flask]
 UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/x"

@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from conftest import assert_problem, error_pointers, foss_payload, new_foss
+from conftest import foss_payload, new_foss
+from flusk_common.testing import assert_problem, error_pointers
 from foss.models import Foss
 
 CATALOGUE = {"MIT", "Apache-2.0", "GPL-3.0-only"}

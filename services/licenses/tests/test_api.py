@@ -10,18 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import (
-    MALFORMED_IDS,
-    URL,
-    assert_problem,
-    create_license,
-    error_pointers,
-    license_payload,
-    new_license,
-    parse_time,
-    send_raw,
-)
+from conftest import MALFORMED_IDS, URL, create_license, license_payload, new_license
 from flusk_common import encode_cursor
+from flusk_common.testing import assert_problem, error_pointers, parse_time, send_raw
 
 MakeApp = Callable[..., Flask]
 UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/x"

@@ -97,6 +97,13 @@ def fresh_database_url(new_database_url: Callable[[], str]) -> str:
     return new_database_url()
 
 
+@pytest.fixture
+def migrated_database_url(fresh_database_url: str, migrations: Migrations) -> str:
+    """``fresh_database_url`` upgraded to the service's head revision."""
+    migrations.upgrade(fresh_database_url)
+    return fresh_database_url
+
+
 @pytest.fixture(scope="session")
 def flusk_engine(flusk_app_factory: AppFactory, database_url: str) -> Iterator[sa.Engine]:
     """The engine of the run's database, with the tables made from the models."""
