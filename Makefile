@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := $(shell sed -n 's/^\[services\.\([a-z0-9_]*\)\]$$/\1/p' services.toml)
+# The registry's services, read with a TOML parser (any Python 3.11+ has one).
+SERVICES := $(shell $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("services.toml", "rb")).get("services", {}))')
 service ?=
 base ?= main
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres

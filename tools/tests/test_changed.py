@@ -20,10 +20,10 @@ EVERYTHING = ["lint", "tools", "common", "foss", "licenses", "gateway"]
         ([], ["lint"]),
         (["README.md"], ["lint"]),
         (["bench/json_encoding.py"], ["lint"]),
-        (["services/foss/src/foss/views.py"], ["lint", "foss", "gateway"]),
+        (["services/foss/src/foss/views.py"], ["lint", "tools", "foss", "gateway"]),
         (
             ["services/foss/tests/test_api.py", "services/licenses/Dockerfile"],
-            ["lint", "foss", "licenses", "gateway"],
+            ["lint", "tools", "foss", "licenses", "gateway"],
         ),
         (["libs/flusk_common/src/flusk_common/_app.py"], EVERYTHING),
         (["tools/src/flusk_tools/service_template/pyproject.toml.tmpl"], EVERYTHING),
@@ -48,10 +48,14 @@ def git(root: Path, *arguments: str) -> None:
     subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True)
 
 
+def init_repository(root: Path) -> None:
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "config", "user.email", "dev@example.org")
+    git(root, "config", "user.name", "Dev")
+
+
 def test_find_changed_paths(tmp_path: Path) -> None:
-    git(tmp_path, "init", "--quiet", "--initial-branch=main")
-    git(tmp_path, "config", "user.email", "dev@example.org")
-    git(tmp_path, "config", "user.name", "Dev")
+    init_repository(tmp_path)
     (tmp_path / "README.md").write_text("one\n")
     (tmp_path / "kept.py").write_text("x = 1\n")
     git(tmp_path, "add", ".")
@@ -64,3 +68,16 @@ def test_find_changed_paths(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("ignored.py\n")
     (tmp_path / "ignored.py").write_text("z = 1\n")
     assert changed_paths(tmp_path, "main") == [".gitignore", "README.md", "kept.py", "new.py"]
+
+
+def test_find_both_sides_of_moved_file(tmp_path: Path) -> None:
+    init_repository(tmp_path)
+    (tmp_path / "libs").mkdir()
+    (tmp_path / "libs" / "shared.py").write_text("x = 1\n" * 20)
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "--quiet", "-m", "first")
+    git(tmp_path, "checkout", "--quiet", "-b", "feature")
+    (tmp_path / "services").mkdir()
+    git(tmp_path, "mv", "libs/shared.py", "services/shared.py")
+    git(tmp_path, "commit", "--quiet", "-m", "moved")
+    assert changed_paths(tmp_path, "main") == ["libs/shared.py", "services/shared.py"]

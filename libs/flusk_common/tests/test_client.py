@@ -180,3 +180,8 @@ def test_call_peer_over_http(make_app: MakeApp, live_peer: str) -> None:
 def test_report_unreachable_peer_over_http(make_app: MakeApp) -> None:
     app = make_app(PEER_URL="http://127.0.0.1:1", SERVICE_RETRIES=1)
     assert_problem(relay(app, "GET"), 503, "upstream_unavailable")
+
+
+def test_raise_problem_for_answer_not_json(peer_app: Callable[[Peer], Flask]) -> None:
+    peer = answering(httpx.Response(200, text="<html>surprise</html>"))
+    assert_problem(relay(peer_app(peer), "GET"), 502, "upstream_error")

@@ -175,6 +175,8 @@ def test_refuse_query_parameter_of_wrong_type(
         ("^a\\$$", "a$", True),
         ("^a\\$$", "a$\n", False),
         ("b", "abc", True),
+        ("^[]a]+$", "]a", True),
+        ("^[^]]+$", "ab", True),
     ],
 )
 def test_anchor_patterns_at_end_of_string(pattern: str, value: str, valid: bool) -> None:

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from conftest import foss_payload, new_foss
+from flusk_common import get_database
 from flusk_common.testing import assert_problem, error_pointers
 from foss.models import Foss
 
@@ -157,3 +158,34 @@ def test_create_foss_refuses_malformed_license(
 ) -> None:
     assert error_pointers(client.post("/foss", json=foss_payload(license=spdx_id))) == ["/license"]
     assert licenses.calls == []
+
+
+def test_report_other_not_found_as_bad_gateway(client: FlaskClient, licenses: FakeLicenses) -> None:
+    """A 404 that is not about the license (a wrong LICENSES_URL, say) is licenses' fault."""
+    licenses.failure = httpx.Response(404, json={**NOT_FOUND, "code": "not_found"})
+    assert_problem(client.post("/foss", json=foss_payload(license="MIT")), 502, "upstream_error")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/foss"), ("PATCH", "/foss/1"), ("PUT", "/foss/1")]
+)
+def test_hold_no_database_connection_while_asking_licenses(
+    make_app: Callable[..., Flask], migrated_database_url: str, method: str, path: str
+) -> None:
+    """A slow licenses service must not keep foss's database (or SQLite's lock) busy."""
+    held: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        held.append(get_database(app).engine.pool.checkedout())
+        return httpx.Response(200, json={"spdx_id": "MIT"})
+
+    app = make_app(
+        DATABASE_URL=migrated_database_url,
+        isolated=False,
+        SERVICE_TRANSPORTS={"licenses": httpx.MockTransport(answer)},
+    )
+    client = app.test_client()
+    assert client.post("/foss", json=foss_payload()).status_code == 201
+    response = client.open(path, method=method, json=foss_payload(license="MIT"))
+    assert response.status_code in {200, 201}
+    assert held == [0]

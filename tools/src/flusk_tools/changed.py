@@ -1,7 +1,7 @@
 """``make test-changed``: the tox environments a change needs, and no more.
 
 A change inside ``services/<name>/`` selects that service's environment and the gateway
-suite (which runs the services for real); a change to anything shared (flusk_common, the
+and tools suites (which run the services for real); a change to anything shared (flusk_common, the
 template and tooling, the gateway, compose, the registry, pins, CI) selects everything;
 documentation alone selects only ``lint``, which always runs.
 """
@@ -33,7 +33,8 @@ def environments_for(paths: Iterable[str], services: Sequence[Service]) -> list[
     for path in paths:
         parts = path.split("/")
         if parts[0] == "services" and len(parts) > 2 and parts[1] in names:
-            selected.update({parts[1], "gateway"})
+            # The gateway and tools suites run the services for real, too.
+            selected.update({parts[1], "gateway", "tools"})
         elif path.startswith(_UNTESTED_FOLDERS) or (
             "/" not in path and path.endswith(_DOCUMENTATION_SUFFIXES) and path != "constraints.txt"
         ):
@@ -59,7 +60,8 @@ def changed_paths(root: Path, base: str) -> list[str]:
     merge_base = git("merge-base", base, "HEAD")[0]
     return sorted(
         {
-            *git("diff", "--name-only", merge_base),
+            # --no-renames: a moved file counts where it went and where it came from.
+            *git("diff", "--name-only", "--no-renames", merge_base),
             *git("ls-files", "--others", "--exclude-standard"),
         }
     )

@@ -89,9 +89,12 @@ def service_environment(
     if not environ.get(f"{name}_DATABASE_URL") and not environ.get("DATABASE_URL"):
         variables[f"{name}_DATABASE_URL"] = f"sqlite:///{var_dir / service.name}.db"
     for callee in services:
-        if callee.name in service.calls:
+        setting = f"{callee.name.upper()}_URL"
+        if callee.name in service.calls and not (
+            environ.get(f"{name}_{setting}") or environ.get(setting)
+        ):
             address = f"http://127.0.0.1:{service_port(callee, environ)}"
-            variables[f"{name}_{callee.name.upper()}_URL"] = address
+            variables[f"{name}_{setting}"] = address
     return variables
 
 

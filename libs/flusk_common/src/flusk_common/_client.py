@@ -55,7 +55,8 @@ class ServiceProblem(FluskError):
         self.upstream_status = response.status_code
         self.problem: dict[str, Any] = body if isinstance(body, dict) else {}
         self.upstream_code: str | None = self.problem.get("code")
-        super().__init__(f"The {service} service answered {response.status_code}.")
+        answer = "an error" if response.is_error else "something that is not JSON"
+        super().__init__(f"The {service} service answered {answer} ({response.status_code}).")
 
 
 class _RetryableAnswer(Exception):
@@ -117,11 +118,16 @@ class ServiceClient:
             raise self._unreachable(f"answered {answer.response.status_code}") from None
         except httpx.TimeoutException:
             raise self._unreachable("did not answer in time") from None
-        except httpx.TransportError:
+        except httpx.HTTPError:
             raise self._unreachable("could not be reached") from None
         if response.is_error:
             raise ServiceProblem(self.service, response)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ServiceProblem(self.service, response) from None
 
     def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)

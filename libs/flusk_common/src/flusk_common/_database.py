@@ -26,6 +26,8 @@ class Database:
     def __init__(self, app: Flask, *, metadata: sa.MetaData) -> None:
         self.metadata = metadata
         self.engine = create_engine(app.config)
+        # The same engine and pool, but its transactions take SQLite's write lock at BEGIN.
+        self.write_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions[_EXTENSION] = self
         app.teardown_appcontext(_close_session)
@@ -53,12 +55,19 @@ def get_session() -> Session:
     """The session of the current request (or app context), made on first use."""
     if "flusk_session" not in g:
         database = get_database()
-        session = database.session_factory()
-        if database.is_sqlite and has_request_context() and request.method in WRITE_METHODS:
-            # Take SQLite's write lock up front: a reader that later writes could fail
+        bound_to_engine = database.session_factory.kw["bind"] is database.engine
+        if (
+            bound_to_engine
+            and database.is_sqlite
+            and has_request_context()
+            and request.method in WRITE_METHODS
+        ):
+            # A write request's transaction takes SQLite's write lock when it begins (at
+            # its first statement, not before): a reader that later writes could fail
             # with SQLITE_BUSY_SNAPSHOT, which no busy timeout can wait out.
-            session.connection(execution_options={_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
-        g.flusk_session = session
+            g.flusk_session = database.session_factory(bind=database.write_engine)
+        else:
+            g.flusk_session = database.session_factory()
     session_in_use: Session = g.flusk_session
     return session_in_use
 

@@ -37,20 +37,25 @@ def ecma_anchors(pattern: str) -> str:
     """
     translated: list[str] = []
     escaped = in_class = False
-    for character in pattern:
+    for index, character in enumerate(pattern):
         if escaped:
             escaped = False
         elif character == "\\":
             escaped = True
-        elif character == "[":
+        elif character == "[" and not in_class:
             in_class = True
-        elif character == "]":
+        elif character == "]" and in_class and not _opens_class(pattern, index):
             in_class = False
         elif character == "$" and not in_class:
             translated.append(r"\Z")
             continue
         translated.append(character)
     return "".join(translated)
+
+
+def _opens_class(pattern: str, index: int) -> bool:
+    """Whether the ``]`` at ``index`` is literal, being the first of its class ("[]", "[^]")."""
+    return pattern[index - 1] == "[" or pattern[max(index - 2, 0) : index] == "[^"
 
 
 def _pattern(

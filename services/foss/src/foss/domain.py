@@ -35,15 +35,16 @@ def check_license(spdx_id: str | None) -> None:
     """A license must be in the licenses service's catalogue; no license, no call.
 
     An unreachable licenses service raises ``ServiceUnreachable`` (503 with Retry-After);
-    it is asked before anything is written, so nothing is.
+    it is asked before the database is touched, so nothing is written and no database
+    connection or lock is held while licenses is slow.
     """
     if spdx_id is None:
         return
     try:
         service_client("licenses").get(f"/licenses/{quote(spdx_id, safe='')}")
     except ServiceProblem as problem:
-        if problem.upstream_status != 404:
-            raise
+        if problem.upstream_code != "record_not_found":
+            raise  # not an answer about the license: licenses failed (502)
         raise ValidationFailed(
             f"There is no license {spdx_id!r} in the licenses catalogue.",
             errors=[FieldError("/license", "is not a known license")],
@@ -87,18 +88,18 @@ def get_foss(*, session: Session, foss_id: int) -> dict[str, Any]:
 
 def update_foss(*, session: Session, foss_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
     """Change the given fields only (PATCH)."""
-    foss = get_foss_or_raise(session=session, foss_id=foss_id)
     fields = _normalized(changes)
     if "license" in fields:
         check_license(fields["license"])
+    foss = get_foss_or_raise(session=session, foss_id=foss_id)
     return backend.update(session=session, foss=foss, changes=fields).to_dict()
 
 
 def replace_foss(*, session: Session, foss_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
     """Replace every client-owned field (PUT); an absent license means none."""
-    foss = get_foss_or_raise(session=session, foss_id=foss_id)
     fields = _normalized(data)
     check_license(fields.get("license"))
+    foss = get_foss_or_raise(session=session, foss_id=foss_id)
     changes = {"name": fields["name"], "email": fields["email"], "license": fields.get("license")}
     return backend.update(session=session, foss=foss, changes=changes).to_dict()
 
