@@ -40,6 +40,9 @@ def test_load_services(tmp_path: Path) -> None:
         ("[services.a]\nport = 8001\ncalls = 'b'\n", "list of service names"),
         ("[services.a]\nport = 8001\nprefix = '/x'\n", "unknown keys ['prefix']"),
         ("[services.a\n", "cannot read"),
+        ("[services.lint]\nport = 8001\n", "'lint' is reserved"),
+        ("[services.database]\nport = 8001\n", "'database' is reserved"),
+        ("[services.a]\nport = 8080\n", "not the gateway's 8080"),
     ],
 )
 def test_refuse_bad_registry(tmp_path: Path, text: str, message: str) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.test import TestResponse
 
 from flusk_common import get_database
 
@@ -56,12 +55,3 @@ def stored(app: Flask, column: Any) -> list[Any]:
     """The committed values of ``column``, in id order, read on a connection of its own."""
     with get_database(app).engine.connect() as connection:
         return list(connection.scalars(sa.select(column).order_by(column.table.c.id)))
-
-
-def assert_problem(response: TestResponse, status: int, code: str) -> dict[str, Any]:
-    """Check that ``response`` is problem+json with this status and code; return its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body: dict[str, Any] = response.get_json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from test_problems import assert_problem
+from flusk_common.testing import assert_problem
 
 KEYS = ("first-key-5ecret", "second-key-5ecret")
 PROTECTED = "/widgets/values"

@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from flusk_common import ConfigurationError, ServiceProblem, service_client
-from test_problems import assert_problem
+from flusk_common.testing import assert_problem
 
 MakeApp = Callable[..., Flask]
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -18,12 +18,12 @@ from database_helpers import (
     RETRY_AFTER,
     UNREACHABLE_BACKENDS,
     MakeApp,
-    assert_problem,
     real_app,
     stored,
     unreachable_app,
 )
 from flusk_common import Conflict, FieldError, flush, get_database
+from flusk_common.testing import assert_problem
 from sample_app.models import Part, Widget
 
 

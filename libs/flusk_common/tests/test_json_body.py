@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from flusk_common import create_service_app, request_body
-from test_problems import assert_problem
+from flusk_common.testing import assert_problem
 
 URL = "/bodies"
 OWNER = "someone@example.com"

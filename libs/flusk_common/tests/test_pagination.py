@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from database_helpers import assert_problem
 from flusk_common import ValidationFailed, decode_cursor, encode_cursor, fetch_page
+from flusk_common.testing import assert_problem
 from sample_app.models import Widget
 
 

@@ -8,13 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from database_helpers import (
-    RETRY_AFTER,
-    UNREACHABLE_BACKENDS,
-    MakeApp,
-    assert_problem,
-    unreachable_app,
-)
+from database_helpers import RETRY_AFTER, UNREACHABLE_BACKENDS, MakeApp, unreachable_app
+from flusk_common.testing import assert_problem
 
 
 def test_answer_healthz(client: FlaskClient) -> None:

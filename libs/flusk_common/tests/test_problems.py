@@ -7,26 +7,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
+from flusk_common.testing import assert_problem
+
 SECRET = "hunter2"
-
-
-def assert_problem(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """Check the problem+json shape shared by every error; return its body."""
-    assert response.status_code == status, response.data
-    assert response.mimetype == "application/problem+json"
-    body: dict[str, Any] = response.json
-    assert set(body) - {"errors"} == PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["type"] == f"urn:flusk:problem:{body['code']}"
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    if "errors" in body:
-        assert body["errors"], "errors is left out rather than empty"
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 ERRORS = [
@@ -98,3 +82,11 @@ def test_answer_missing_record_with_record_not_found(client: FlaskClient) -> Non
 @pytest.mark.parametrize("path", ["/widgets/%D9%A1", "/widgets/0", "/widgets/2147483648"])
 def test_answer_404_for_id_out_of_range(client: FlaskClient, path: str) -> None:
     assert_problem(client.get(path), 404, "not_found")
+
+
+def test_assert_problem_rejects_other_answers(client: FlaskClient) -> None:
+    """The shared assertion services use must be able to fail."""
+    with pytest.raises(AssertionError):
+        assert_problem(client.get("/healthz"), 200)
+    with pytest.raises(AssertionError):
+        assert_problem(client.get("/nope"), 404, "record_not_found")

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from test_problems import ERRORS, assert_problem
+from flusk_common.testing import assert_problem
+from test_problems import ERRORS
 
 HEADER = "X-Request-ID"
 GENERATED = re.compile(r"[0-9a-f]{32}")

@@ -13,8 +13,8 @@ from werkzeug.test import TestResponse
 
 from flusk_common import query_params
 from flusk_common._validation import SchemaValidator
+from flusk_common.testing import assert_problem
 from test_app_factory import make_package, package_app
-from test_problems import assert_problem
 
 SEARCH = "/widgets/search"
 OWNER = "someone@example.com"

@@ -16,10 +16,17 @@ from pathlib import Path
 
 import jinja2
 
-from .registry import SERVICE_PORT, RegistryError, Service, find_root, load_services
+from .registry import (
+    GATEWAY_LOCAL_PORT,
+    SERVICE_PORT,
+    RegistryError,
+    Service,
+    find_root,
+    load_services,
+)
 
 TEMPLATE = Path("gateway") / "nginx.conf.j2"
-LOCAL_PORT = 8080
+LOCAL_PORT = GATEWAY_LOCAL_PORT
 
 
 @dataclass(frozen=True)

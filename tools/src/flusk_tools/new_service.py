@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from .generate import GENERATED, write_generated
 from .registry import (
     REGISTRY_FILE,
+    RESERVED,
     RegistryError,
     Service,
     find_root,
@@ -48,31 +49,6 @@ TEMPLATE_SUFFIX = ".tmpl"
 # PostgreSQL cuts identifiers at 63 bytes (uq_<name>_name must fit); shorter keeps the
 # template's lines within the line length whatever the name.
 MAX_NAME_LENGTH = 32
-RESERVED = frozenset(
-    {
-        # folders and files of the repository, and the gateway's own routes
-        "bench",
-        "compose",
-        "docs",
-        "gateway",
-        "healthz",
-        "libs",
-        "readyz",
-        "services",
-        "src",
-        "static",
-        "test",
-        "tests",
-        "tools",
-        "var",
-        # tox environments, packages and compose services of our own
-        "common",
-        "flusk_common",
-        "flusk_tools",
-        "lint",
-        "postgres",
-    }
-)
 USAGE = "usage: make new-service name=<name>  (a lowercase Python identifier, e.g. orders)"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 # `type` became a soft keyword in Python 3.12: refuse it on 3.11 too.

@@ -13,6 +13,35 @@ from pathlib import Path
 
 REGISTRY_FILE = "services.toml"
 SERVICE_PORT = 8000  # where a service listens inside its container
+GATEWAY_LOCAL_PORT = 8080  # where the gateway listens in the local run
+RESERVED = frozenset(
+    {
+        # folders and files of the repository, and the gateway's own routes
+        "bench",
+        "compose",
+        "docs",
+        "gateway",
+        "healthz",
+        "libs",
+        "readyz",
+        "services",
+        "src",
+        "static",
+        "test",
+        "tests",
+        "tools",
+        "var",
+        # tox environments, packages and compose services of our own
+        "common",
+        "flusk_common",
+        "flusk_tools",
+        "lint",
+        "postgres",
+        # a service calls another with the <NAME>_URL setting: DATABASE_URL is taken
+        "database",
+    }
+)
+
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -51,9 +80,14 @@ def load_services(root: Path) -> list[Service]:
     for name, entry in data.get("services", {}).items():
         if not _NAME.fullmatch(name):
             raise RegistryError(f"{path}: service name {name!r} is not a lowercase identifier")
+        if name in RESERVED:
+            raise RegistryError(f"{path}: service name {name!r} is reserved in this repository")
         port = entry.get("port")
-        if not isinstance(port, int) or not 1024 <= port <= 65535:
-            raise RegistryError(f"{path}: services.{name}.port must be a port from 1024 to 65535")
+        if not isinstance(port, int) or not 1024 <= port <= 65535 or port == GATEWAY_LOCAL_PORT:
+            raise RegistryError(
+                f"{path}: services.{name}.port must be a port from 1024 to 65535, "
+                f"not the gateway's {GATEWAY_LOCAL_PORT}"
+            )
         calls = entry.get("calls", [])
         if not isinstance(calls, list) or not all(isinstance(call, str) for call in calls):
             raise RegistryError(f"{path}: services.{name}.calls must be a list of service names")
