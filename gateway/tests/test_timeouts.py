@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from flusk_common import SETTINGS
+from flusk_common._config import SETTINGS
 from flusk_tools.gateway import GatewaySettings
 
 

@@ -55,16 +55,10 @@ SERVICE_FILES = {
     "src/orders/models.py",
     "src/orders/views.py",
     "src/orders/wsgi.py",
-    "src/orders/schemas/create_orders.json",
-    "src/orders/schemas/list_orders.json",
-    "src/orders/schemas/replace_orders.json",
-    "src/orders/schemas/update_orders.json",
+    "src/orders/schemas/order.json",
     "tests/conftest.py",
     "tests/test_api.py",
-    "tests/test_backend.py",
-    "tests/test_domain.py",
-    "tests/test_migrations.py",
-    "tests/test_models.py",
+    "tests/test_contract.py",
 }
 
 
@@ -127,7 +121,8 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
         ("flask", "already importable|would clash"),
         ("sqlalchemy", "already importable|would clash"),
         ("base", "clash with the name 'Base'"),
-        ("record", "clash with the name 'record'"),
+        ("record", "clash with the name 'delete_record'"),
+        ("paths", "a name URL routing already uses"),
         *(
             (name, "reserved in this repository")
             for name in [
@@ -199,9 +194,16 @@ def test_main_reports_error_in_one_line(
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"), [("orders", "Orders"), ("order_lines", "OrderLines")]
+    ("name", "expected"),
+    [
+        ("orders", "Order"),
+        ("order_lines", "OrderLine"),
+        ("foss", "Foss"),
+        ("categories", "Category"),
+    ],
 )
 def test_class_name(name: str, expected: str) -> None:
+    """The model holds one of what the service holds: the name made singular."""
     assert class_name(name) == expected
 
 
@@ -240,10 +242,10 @@ def test_create_service_runs_what_the_tools_run(repo: Path) -> None:
     assert settings["project"]["name"] == "orders"
     assert settings["tool"]["pytest"]["ini_options"]["flusk_app"] == "orders:create_app"
     views = (folder / "src" / "orders" / "views.py").read_text(encoding="utf-8")
-    for verb in ["create", "list", "get", "update", "replace", "delete"]:
-        assert f"\ndef {verb}_orders(" in views
+    for view in ["create_order", "list_orders", "get_order", "update_order", "delete_order"]:
+        assert f"\ndef {view}(" in views
     schemas = {path.name for path in (folder / "src" / "orders" / "schemas").iterdir()}
-    assert schemas == {f"{verb}_orders.json" for verb in ["create", "list", "update", "replace"]}
+    assert schemas == {"order.json"}
 
 
 def test_create_service_next_to_another_new_one(repo: Path) -> None:
@@ -252,7 +254,7 @@ def test_create_service_next_to_another_new_one(repo: Path) -> None:
     assert second.port == first.port + 1
     assert (repo / "services" / "order_lines" / "src" / "order_lines" / "models.py").read_text(
         encoding="utf-8"
-    ).count("class OrderLines(") == 1
+    ).count("class OrderLine(") == 1
     assert drift(repo) == []
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from flusk_common import get_database
+from flusk_common.testing import get_database
 
 MakeApp = Callable[..., Flask]
 

@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Blueprint
 
-from flusk_common import ConfigurationError, ServiceApp, create_service_app, load_settings
+from flusk_common import ServiceApp, create_service_app
+from flusk_common._config import load_settings
+from flusk_common._errors import ConfigurationError
 from sample_app import create_app
 
 TESTS = Path(__file__).parent

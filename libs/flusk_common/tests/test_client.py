@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from flusk_common import ConfigurationError, ServiceProblem, service_client
+from flusk_common import UpstreamError, service_client
+from flusk_common._errors import ConfigurationError
 from flusk_common.testing import assert_problem
 
 MakeApp = Callable[..., Flask]
@@ -87,7 +88,7 @@ def test_send_configured_api_key(peer_app: Callable[..., Flask]) -> None:
 def test_raise_problem_of_peer(peer_app: Callable[[Peer], Flask]) -> None:
     peer = answering(httpx.Response(404, json=PROBLEM))
     app = peer_app(peer)
-    with app.test_request_context(), pytest.raises(ServiceProblem) as raised:
+    with app.test_request_context(), pytest.raises(UpstreamError) as raised:
         service_client("peer").get("/things/9")
     assert (raised.value.upstream_status, raised.value.upstream_code) == (404, "record_not_found")
     assert raised.value.problem == PROBLEM
@@ -171,7 +172,7 @@ def test_call_peer_over_http(make_app: MakeApp, live_peer: str) -> None:
     assert response.json == {"answer": {"status": "ok"}}
     with (
         app.test_request_context(headers={"X-Request-ID": "live-2"}),
-        pytest.raises(ServiceProblem) as raised,
+        pytest.raises(UpstreamError) as raised,
     ):
         service_client("peer").get("/widgets/0")
     assert raised.value.problem["request_id"] == "live-2"

@@ -10,7 +10,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from database_helpers import MakeApp, postgresql_only, real_app, sqlite_only, stored
-from flusk_common import get_database, get_session
+from flusk_common import get_session
+from flusk_common.testing import get_database
 from sample_app.models import Widget
 
 

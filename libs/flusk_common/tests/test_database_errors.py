@@ -22,18 +22,18 @@ from database_helpers import (
     stored,
     unreachable_app,
 )
-from flusk_common import Conflict, FieldError, flush, get_database
-from flusk_common.testing import assert_problem
+from flusk_common import Conflict, FieldError, flush_or_conflict
+from flusk_common.testing import assert_problem, get_database
 from sample_app.models import Part, Widget
 
 
 def test_raise_conflict_from_flush_on_unique_violation(db_session: Session) -> None:
     db_session.add(Widget(name="twin"))
-    flush(db_session)
+    flush_or_conflict(db_session)
     db_session.add(Widget(name="twin"))
 
     with pytest.raises(Conflict) as raised:
-        flush(db_session)
+        flush_or_conflict(db_session)
 
     assert raised.value.errors == [FieldError("/name", "is already taken")]
     assert isinstance(raised.value.__cause__, sa_exc.IntegrityError)

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from flusk_common import ConfigurationError, configure_logging, logging_config
+from flusk_common import configure_logging
+from flusk_common._errors import ConfigurationError
+from flusk_common._logging import logging_config
 
 log = logging.getLogger("flusk_tests.logging")
 

@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from flusk_common import new_metadata, serialize
+from flusk_common import new_metadata
+from flusk_common._models import serialize
 from sample_app.models import Base, Part, Widget
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)

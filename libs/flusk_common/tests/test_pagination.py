@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from flusk_common import ValidationFailed, decode_cursor, encode_cursor, fetch_page
+from flusk_common import ValidationFailed, fetch_page
+from flusk_common._pagination import decode_cursor, encode_cursor
 from flusk_common.testing import assert_problem
 from sample_app.models import Widget
 
@@ -32,15 +33,17 @@ def test_fetch_every_row_once_in_key_order(
 ) -> None:
     ids = _add_widgets(db_session, count)
     seen: list[list[int]] = []
-    after = None
+    cursor = None
 
     while True:
-        page = fetch_page(db_session, sa.select(Widget), key=Widget.id, limit=limit, after=after)
+        page = fetch_page(db_session, sa.select(Widget), key=Widget.id, limit=limit, cursor=cursor)
         seen.append([widget.id for widget in page.items])
         if page.next_key is None:
+            assert page.to_dict()["next_cursor"] is None
             break
         assert page.next_key == seen[-1][-1]
-        after = page.next_key
+        cursor = page.to_dict()["next_cursor"]
+        assert cursor == encode_cursor(page.next_key)
 
     assert len(seen) == pages
     assert [widget_id for page_ids in seen for widget_id in page_ids] == sorted(ids)
@@ -70,6 +73,7 @@ def test_round_trip_cursor(key: int | str) -> None:
         (_raw_cursor(b"\xff\xfe"), int),
         (encode_cursor(2**63), int),
         (_raw_cursor(b"[-9223372036854775809]"), int),
+        (encode_cursor("MIT\u0000"), str),
     ],
 )
 def test_refuse_invalid_cursor(cursor: str, key_type: Any) -> None:

@@ -16,8 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from conftest import foss_payload, new_foss
-from flusk_common import get_database
-from flusk_common.testing import assert_problem, error_pointers
+from flusk_common.testing import assert_problem, error_pointers, get_database
 from foss.models import Foss
 
 CATALOGUE = {"MIT", "Apache-2.0", "GPL-3.0-only"}

@@ -2,12 +2,14 @@
 
 The template, ``service_template/`` in this package, holds a complete service like foss
 with one sample resource. Every file ends in ``.tmpl`` (so it is neither linted nor
-collected as Python) and uses two placeholders, in contents and paths alike:
-``__service__`` (the name, ``order_lines``) and ``__Service__`` (its class, ``OrderLines``).
+collected as Python) and uses three placeholders, in contents and paths alike:
+``__service__`` (the name, ``order_lines``), ``__item__`` (one of what it holds, the name
+made singular: ``order_line``) and ``__Item__`` (its model class, ``OrderLine``).
 
-The service is written to a hidden folder under ``services/`` and renamed into place, then
-registered in ``services.toml``, and the generated files are rewritten. A refused name
-changes nothing; a step that fails after that undoes every change.
+The service is written to a hidden folder under ``services/`` and renamed into place,
+formatted by ruff (its imports sort by the name; long names wrap), then registered in
+``services.toml``, and the generated files are rewritten. A refused name changes nothing;
+a step that fails after that undoes every change.
 
 Errors::
 
@@ -24,12 +26,15 @@ import keyword
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 import tokenize
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
+
+import inflect
 
 from .generate import GENERATED, write_generated
 from .registry import (
@@ -43,7 +48,9 @@ from .registry import (
 )
 
 PLACEHOLDER = "__service__"
-CLASS_PLACEHOLDER = "__Service__"
+ITEM_PLACEHOLDER = "__item__"
+CLASS_PLACEHOLDER = "__Item__"
+PLACEHOLDERS = (PLACEHOLDER, ITEM_PLACEHOLDER, CLASS_PLACEHOLDER)
 TEMPLATE_FOLDER = "service_template"
 TEMPLATE_SUFFIX = ".tmpl"
 # PostgreSQL cuts identifiers at 63 bytes (uq_<name>_name must fit); shorter keeps the
@@ -53,7 +60,8 @@ USAGE = "usage: make new-service name=<name>  (a lowercase Python identifier, e.
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 # `type` became a soft keyword in Python 3.12: refuse it on 3.11 too.
 _SOFT_KEYWORDS = frozenset(keyword.softkwlist) | {"type"}
-_IMPORT = re.compile(r"(?:from|import) ([\w.]+)")
+# A resource's path converter is named after its item; Werkzeug and Flusk use these names.
+_CONVERTERS = frozenset({"default", "string", "any", "path", "int", "float", "uuid", "id"})
 
 
 class NewServiceError(Exception):
@@ -64,13 +72,25 @@ class InvalidServiceName(NewServiceError):
     """The name is refused: the message says why and what to do."""
 
 
+@functools.cache
+def item_name(name: str) -> str:
+    """One of what service ``name`` holds: ``order_lines`` -> ``order_line``; ``foss`` stays."""
+    *rest, last = name.split("_")
+    singular = inflect.engine().singular_noun(last)
+    return "_".join([*rest, singular or last])
+
+
 def class_name(name: str) -> str:
-    """The model class of service ``name``: ``order_lines`` -> ``OrderLines``."""
-    return "".join(part.capitalize() for part in name.split("_"))
+    """The model class of service ``name``: ``order_lines`` -> ``OrderLine``."""
+    return "".join(part.capitalize() for part in item_name(name).split("_"))
 
 
 def substitute(text: str, name: str) -> str:
-    return text.replace(CLASS_PLACEHOLDER, class_name(name)).replace(PLACEHOLDER, name)
+    return (
+        text.replace(CLASS_PLACEHOLDER, class_name(name))
+        .replace(ITEM_PLACEHOLDER, item_name(name))
+        .replace(PLACEHOLDER, name)
+    )
 
 
 def _walk(folder: Traversable, relative: PurePosixPath) -> Iterator[tuple[PurePosixPath, str]]:
@@ -96,7 +116,7 @@ def _template_identifiers() -> tuple[frozenset[str], frozenset[str]]:
         if path.suffix == ".py":
             tokens = tokenize.generate_tokens(io.StringIO(text).readline)
             names = {token.string for token in tokens if token.type == tokenize.NAME}
-            fixed |= {n for n in names if PLACEHOLDER not in n and CLASS_PLACEHOLDER not in n}
+            fixed |= {n for n in names if not any(mark in n for mark in PLACEHOLDERS)}
             templated |= names - fixed
     return frozenset(fixed), frozenset(templated)
 
@@ -158,6 +178,11 @@ def validate_name(root: Path, name: str) -> None:
             f"{name!r} is already importable here as another package ({origin}): "
             "choose another name"
         )
+    if item_name(name) in _CONVERTERS:
+        raise refuse(
+            f"{name!r} holds {item_name(name)!r}s, a name URL routing already uses: "
+            "choose another name"
+        )
     clash = _template_clash(name)
     if clash is not None:
         raise refuse(
@@ -166,56 +191,11 @@ def validate_name(root: Path, name: str) -> None:
         )
 
 
-def _statements(lines: list[str]) -> Iterator[list[str]]:
-    """The lines of a paragraph of imports, grouped by statement (``from x import (...)``)."""
-    statement: list[str] = []
-    depth = 0
-    for line in lines:
-        statement.append(line)
-        depth += line.count("(") - line.count(")")
-        if depth == 0:
-            yield statement
-            statement = []
-    if statement:
-        yield statement
-
-
-def _module(statement: list[str]) -> str:
-    match = _IMPORT.match(statement[0])
-    return match.group(1) if match else ""
-
-
-def _import_order(statement: list[str]) -> tuple[bool, str]:
-    """Straight imports before from-imports, then by module, as ruff's isort orders them."""
-    return statement[0].startswith("from "), _module(statement)
-
-
-def sort_service_imports(source: str, name: str) -> str:
-    """Sort the paragraphs of imports that name the service's own package.
-
-    It is first-party like ``flusk_common`` and ``conftest``, so where its import falls
-    among theirs depends on its name; every other import of the template is in order already.
-    """
-    paragraphs = source.split("\n\n")
-    for index, paragraph in enumerate(paragraphs):
-        lines = paragraph.split("\n")
-        if not all(line.startswith(("import ", "from ", " ", ")")) for line in lines):
-            continue
-        statements = list(_statements(lines))
-        if any(_module(statement).split(".")[0] == name for statement in statements):
-            ordered = sorted(statements, key=_import_order)
-            paragraphs[index] = "\n".join(line for statement in ordered for line in statement)
-    return "\n\n".join(paragraphs)
-
-
 def render(name: str) -> dict[PurePosixPath, str]:
     """Every file of service ``name``: its path inside ``services/<name>/`` and its text."""
     files = {}
     for path, text in template_files():
-        content = substitute(text, name)
-        if path.suffix == ".py":
-            content = sort_service_imports(content, name)
-        files[PurePosixPath(substitute(str(path), name))] = content
+        files[PurePosixPath(substitute(str(path), name))] = substitute(text, name)
     return files
 
 
@@ -246,6 +226,20 @@ def _write_tree(folder: Path, files: dict[PurePosixPath, str]) -> None:
         path.write_text(content, encoding="utf-8")
 
 
+def _format(folder: Path) -> None:
+    """Let ruff sort the service's imports (its package is first-party) and wrap long lines."""
+    for command in (["check", "--select", "I", "--fix"], ["format"]):
+        result = subprocess.run(  # noqa: S603 - our own interpreter, our own arguments
+            [sys.executable, "-m", "ruff", *command, "--quiet", "--no-cache", str(folder)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise NewServiceError(f"ruff {command[0]} failed on the new service: {result.stderr}")
+
+
 def create_service(root: Path, name: str) -> Service:
     """Create service ``name`` in ``root``: its folder, registry entry and generated files."""
     validate_name(root, name)
@@ -261,6 +255,7 @@ def create_service(root: Path, name: str) -> Service:
             raise NewServiceError(f"services/{name}/ appeared while it was being created")
         staging.rename(target)
         created = target
+        _format(target)
         service = register_service(root, name)
         write_generated(root)
     except BaseException as exc:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -17,12 +18,14 @@ from ._body import init_json_body
 from ._client import init_service_clients
 from ._config import check_settings, load_settings
 from ._cors import init_cors
-from ._database import Database, commit_session
+from ._database import commit_session, init_database
+from ._errors import ConfigurationError
 from ._json import OrjsonProvider
 from ._probes import probes
 from ._problems import init_problems
 from ._request_id import init_request_id
-from ._validation import init_validation
+from ._request_validation import init_validation
+from ._resources import Resource
 
 MAX_RECORD_ID = 2**31 - 1
 
@@ -46,8 +49,33 @@ class ServiceApp(Flask):
 
     json_provider_class = OrjsonProvider
 
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        """A 405 only where the path routes for another method; otherwise a 404.
+
+        Werkzeug picks a rule by its pattern and converts the path's values afterwards, so
+        ``PATCH /foss/0`` (an id no converter takes) would be a 405 while ``GET`` is a 404.
+        """
+        error = request.routing_exception
+        if isinstance(error, MethodNotAllowed) and not self._routes_for(
+            request, error.valid_methods or ()
+        ):
+            raise NotFound()
+        super().raise_routing_exception(request)
+
+    def _routes_for(self, request: Request, methods: Iterable[str]) -> bool:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        for method in methods:
+            try:
+                adapter.match(method=method)
+            except HTTPException:
+                continue
+            return True
+        return False
+
     def dispatch_request(self) -> ResponseReturnValue:
         response = self.make_response(super().dispatch_request())
+        if response.status_code == 204:
+            del response.headers["Content-Type"]  # no content, so no type of content
         commit_session()
         return response
 
@@ -56,16 +84,21 @@ def create_service_app(
     import_name: str,
     *,
     blueprints: Iterable[Blueprint],
-    metadata: sa.MetaData,
+    resources: Iterable[Resource] = (),
+    metadata: sa.MetaData | None = None,
     calls: Iterable[str] = (),
     test_config: Mapping[str, Any] | None = None,
 ) -> ServiceApp:
     """A service app: settings, middleware, error handlers, database, probes and schemas.
 
-    Settings come from defaults, then the environment, then ``test_config``. Schemas are
-    loaded from the ``schemas`` folder of the ``import_name`` package. ``calls`` names the
-    services this one calls (see ``service_client()``).
+    Settings come from defaults, then the environment, then ``test_config``. Each of
+    ``resources`` gets its path converter, named after it (``/<foss:foss_id>``); the
+    models' ``metadata`` is theirs unless given. Other schemas are loaded from the
+    ``schemas`` folder of the ``import_name`` package. ``calls`` names the services this
+    one calls (see ``service_client()``).
     """
+    resources = tuple(resources)
+    metadata = metadata if metadata is not None else _metadata_of(resources)
     service = import_name.partition(".")[0]
     calls = tuple(calls)
     app = ServiceApp(import_name)
@@ -74,6 +107,8 @@ def create_service_app(
     app.config["SERVICE_CALLS"] = calls
     check_settings(app.config)
     app.url_map.converters["id"] = RecordIdConverter
+    for resource in resources:
+        app.url_map.converters[resource.name] = resource.converter()
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Flask's documented way to trust exactly `hops` proxies' X-Forwarded-* headers.
@@ -86,7 +121,7 @@ def create_service_app(
     init_api_keys(app)
     init_json_body(app)
     init_problems(app)
-    Database(app, metadata=metadata)
+    init_database(app, metadata=metadata)
     init_service_clients(app, calls)
 
     app.register_blueprint(probes)
@@ -94,3 +129,14 @@ def create_service_app(
         app.register_blueprint(blueprint)
     init_validation(app, import_name)
     return app
+
+
+def _metadata_of(resources: tuple[Resource, ...]) -> sa.MetaData:
+    metadatas: dict[int, sa.MetaData] = {
+        id(resource.model.metadata): resource.model.metadata for resource in resources
+    }
+    if len(metadatas) != 1:
+        raise ConfigurationError(
+            "pass metadata=, or resources whose models share one metadata (one Base)"
+        )
+    return next(iter(metadatas.values()))

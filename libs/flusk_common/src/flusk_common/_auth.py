@@ -7,7 +7,7 @@ import hmac
 from flask import Flask, current_app, request
 
 from ._cors import is_preflight
-from ._exceptions import Unauthorized
+from ._errors import Unauthorized
 from ._probes import PROBE_PATHS
 
 HEADER = "X-API-Key"

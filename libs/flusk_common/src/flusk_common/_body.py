@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from flask import Flask, current_app, g, request
 
-from ._exceptions import MalformedJSON, UnsupportedMediaType
+from ._errors import MalformedJSON, UnsupportedMediaType
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -3,8 +3,8 @@
 Every call has a connect and a read timeout. Only idempotent requests are retried, with
 backoff (tenacity), and only when the callee could not be reached or answered 502, 503
 or 504. The request id and the API key go along. A callee that cannot be reached raises
-``ServiceUnreachable`` (a 503 with Retry-After if left unhandled); a callee's own error
-answer raises ``ServiceProblem``, which carries its problem details.
+``UpstreamUnavailable`` (a 503 with Retry-After if left unhandled); a callee's own error
+answer raises ``UpstreamError``, which carries its problem details (a 502 if unhandled).
 
 A service names the services it calls (``create_service_app(..., calls=["licenses"])``);
 each one's base URL is the ``<NAME>_URL`` setting (see ``_config.call_settings``).
@@ -20,43 +20,13 @@ import tenacity
 from flask import Flask, current_app, has_request_context, request
 
 from ._auth import HEADER as API_KEY_HEADER
-from ._exceptions import FluskError, ServiceUnavailable
+from ._errors import UpstreamError, UpstreamUnavailable
 from ._request_id import HEADER as REQUEST_ID_HEADER
 from ._request_id import current_request_id
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 _EXTENSION = "flusk.service_clients"
-
-
-class ServiceUnreachable(ServiceUnavailable):
-    """Another service could not be reached, or was too slow, even after retries."""
-
-    code = "upstream_unavailable"
-    title = "Upstream Service Unavailable"
-
-
-class ServiceProblem(FluskError):
-    """Another service answered with an error; ``problem`` holds what it said.
-
-    Left unhandled it is a 502: the caller could not do its work because of the callee.
-    """
-
-    status = 502
-    code = "upstream_error"
-    title = "Upstream Service Error"
-
-    def __init__(self, service: str, response: httpx.Response) -> None:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        self.service = service
-        self.upstream_status = response.status_code
-        self.problem: dict[str, Any] = body if isinstance(body, dict) else {}
-        self.upstream_code: str | None = self.problem.get("code")
-        answer = "an error" if response.is_error else "something that is not JSON"
-        super().__init__(f"The {service} service answered {answer} ({response.status_code}).")
 
 
 class _RetryableAnswer(Exception):
@@ -121,13 +91,13 @@ class ServiceClient:
         except httpx.HTTPError:
             raise self._unreachable("could not be reached") from None
         if response.is_error:
-            raise ServiceProblem(self.service, response)
+            raise _upstream_error(self.service, response)
         if not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            raise ServiceProblem(self.service, response) from None
+            raise _upstream_error(self.service, response) from None
 
     def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -154,10 +124,19 @@ class ServiceClient:
             headers[API_KEY_HEADER] = api_key
         return headers
 
-    def _unreachable(self, what: str) -> ServiceUnreachable:
-        return ServiceUnreachable(
+    def _unreachable(self, what: str) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
             f"The {self.service} service {what}; retry later.", retry_after=self.retry_after
         )
+
+
+def _upstream_error(service: str, response: httpx.Response) -> UpstreamError:
+    """The error for an answer of ``service`` this one cannot use, with its problem details."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return UpstreamError(service, response.status_code, body if isinstance(body, dict) else {})
 
 
 def init_service_clients(app: Flask, calls: Iterable[str]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._exceptions import ConfigurationError
+from ._errors import ConfigurationError
 
 SERVICE_PORT = 8000  # where every service listens in its container
 

@@ -7,6 +7,7 @@ rolls back whatever was not committed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +24,12 @@ _SQLITE_BEGIN = "flusk_sqlite_begin"
 class Database:
     """The engine, session factory and models' metadata of one app."""
 
-    def __init__(self, app: Flask, *, metadata: sa.MetaData) -> None:
+    def __init__(self, config: Mapping[str, Any], *, metadata: sa.MetaData) -> None:
         self.metadata = metadata
-        self.engine = create_engine(app.config)
+        self.engine = create_engine(config)
         # The same engine and pool, but its transactions take SQLite's write lock at BEGIN.
         self.write_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        app.extensions[_EXTENSION] = self
-        app.teardown_appcontext(_close_session)
 
     @property
     def is_sqlite(self) -> bool:
@@ -44,6 +43,14 @@ class Database:
         """Raise unless the database answers ``SELECT 1``."""
         with self.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
+
+
+def init_database(app: Flask, *, metadata: sa.MetaData) -> Database:
+    """The app's database, from its settings: one session per request, closed at teardown."""
+    database = Database(app.config, metadata=metadata)
+    app.extensions[_EXTENSION] = database
+    app.teardown_appcontext(_close_session)
+    return database
 
 
 def get_database(app: Flask | None = None) -> Database:
@@ -85,7 +92,7 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
-def create_engine(config: dict[str, Any]) -> Engine:
+def create_engine(config: Mapping[str, Any]) -> Engine:
     """The engine for ``config["DATABASE_URL"]``, tuned for SQLite or PostgreSQL."""
     url = sa.make_url(config["DATABASE_URL"])
     if url.get_backend_name() == "sqlite":
@@ -106,7 +113,7 @@ def create_engine(config: dict[str, Any]) -> Engine:
     )
 
 
-def _create_sqlite_engine(url: sa.URL, config: dict[str, Any]) -> Engine:
+def _create_sqlite_engine(url: sa.URL, config: Mapping[str, Any]) -> Engine:
     engine = sa.create_engine(url, pool_pre_ping=True)
     busy_timeout = int(config["SQLITE_BUSY_TIMEOUT"])
     database_file = url.database

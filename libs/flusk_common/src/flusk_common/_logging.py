@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ._exceptions import ConfigurationError
+from ._errors import ConfigurationError
 from ._request_id import current_request_id
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from logging.config import fileConfig
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -32,12 +33,18 @@ def _configure(connection: sa.Connection, metadata: sa.MetaData) -> None:
 def run_migrations(app: Flask) -> None:
     """Run Alembic for ``app``'s models, on its database or the connection a caller passes.
 
+    Logging is set up from the Alembic config file, if it has a ``[loggers]`` section,
+    unless the caller sets ``config.attributes["configure_logger"] = False`` (as tests do).
+
     A caller (a test, say) may pass ``config.attributes["connection"]``; otherwise the
     URL comes from ``sqlalchemy.url`` in the Alembic config, or else from the app.
     """
+    config = context.config
+    wants_logging = config.attributes.get("configure_logger", True)
+    if wants_logging and config.config_file_name and config.file_config.has_section("loggers"):
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
     database = get_database(app)
     metadata = database.metadata
-    config = context.config
     if context.is_offline_mode():
         context.configure(
             url=config.get_main_option("sqlalchemy.url") or str(database.engine.url),

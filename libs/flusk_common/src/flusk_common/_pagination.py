@@ -1,14 +1,16 @@
 """Keyset pagination: a page costs the same at row 10 as at row 10 million.
 
 Pages are ordered by a unique key; the opaque cursor carries the last key of a page,
-and the next page starts after it.
+and the next page starts after it. Every list answers the same body::
+
+    {"items": [...], "next_cursor": "<opaque>" | null}
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -16,21 +18,33 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from ._exceptions import FieldError, ValidationFailed
+from ._errors import FieldError, ValidationFailed
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+CURSOR_MAX_LENGTH = 200
 
 T = TypeVar("T")
 K = TypeVar("K", int, str)
 
 
+def _to_dict(item: Any) -> Any:
+    return item.to_dict()
+
+
 @dataclass(frozen=True)
-class KeysetPage(Generic[T]):
+class Page(Generic[T]):
     """One page of rows, and the key to start the next page after (``None`` on the last)."""
 
     items: Sequence[T]
     next_key: Any
+
+    def to_dict(self, render: Callable[[T], Any] = _to_dict) -> dict[str, Any]:
+        """The list body: each item rendered (``item.to_dict()`` by default), and the cursor."""
+        return {
+            "items": [render(item) for item in self.items],
+            "next_cursor": None if self.next_key is None else encode_cursor(self.next_key),
+        }
 
 
 def fetch_page(
@@ -39,19 +53,20 @@ def fetch_page(
     *,
     key: InstrumentedAttribute[Any],
     limit: int,
-    after: Any = None,
-) -> KeysetPage[T]:
-    """Up to ``limit`` rows of ``statement`` whose ``key`` is greater than ``after``.
+    cursor: str | None = None,
+) -> Page[T]:
+    """Up to ``limit`` rows of ``statement``, after the key ``cursor`` holds (if any).
 
-    Rows are ordered by ``key`` alone; any ordering ``statement`` has is replaced.
+    Rows are ordered by ``key`` alone; any ordering ``statement`` has is replaced. A
+    cursor that no earlier page gave is a 422 pointing at ``/cursor``.
     """
-    if after is not None:
-        statement = statement.where(key > after)
+    if cursor is not None:
+        statement = statement.where(key > decode_cursor(cursor, key_type=key.type.python_type))
     rows = session.scalars(statement.order_by(None).order_by(key).limit(limit + 1)).all()
     if len(rows) <= limit:
-        return KeysetPage(rows, None)
+        return Page(rows, None)
     page = rows[:limit]
-    return KeysetPage(page, getattr(page[-1], key.key))
+    return Page(page, getattr(page[-1], key.key))
 
 
 def encode_cursor(key: int | str) -> str:
@@ -60,9 +75,11 @@ def encode_cursor(key: int | str) -> str:
 
 
 def _is_key(value: object, key_type: type[K]) -> bool:
-    """Whether ``value`` is a ``key_type`` that a database column can hold (ints: 64 bits)."""
+    """Whether ``value`` is a ``key_type`` a database column can hold (64-bit ints, no NUL)."""
     if type(value) is not key_type:
         return False
+    if isinstance(value, str):
+        return "\x00" not in value
     return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 

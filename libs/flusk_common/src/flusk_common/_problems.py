@@ -10,10 +10,10 @@ from flask import Flask, Response, current_app
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from ._database_errors import conflict_from_integrity_error
-from ._exceptions import DatabaseUnavailable, FluskError, ValidationFailed
+from ._errors import DatabaseUnavailable, FluskError, ValidationFailed
 from ._json import dumps_bytes
 from ._request_id import current_request_id
+from ._writes import conflict_from_integrity_error
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:flusk:problem:"

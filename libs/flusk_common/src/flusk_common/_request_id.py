@@ -15,9 +15,9 @@ def current_request_id() -> str | None:
     """The id of the request being handled, or ``None`` outside a request."""
     if not has_request_context():
         return None
-    if "request_id" not in g:
-        g.request_id = _incoming_or_new()
-    request_id: str = g.request_id
+    if "flusk_request_id" not in g:
+        g.flusk_request_id = _incoming_or_new()
+    request_id: str = g.flusk_request_id
     return request_id
 
 

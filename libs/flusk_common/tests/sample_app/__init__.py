@@ -8,13 +8,14 @@ from typing import Any
 from flusk_common import ServiceApp, create_service_app
 
 from .models import Base
-from .views import blueprint
+from .views import blueprint, gadget, gadgets
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> ServiceApp:
     return create_service_app(
         __name__,
-        blueprints=[blueprint],
+        blueprints=[blueprint, gadgets],
+        resources=[gadget],
         metadata=Base.metadata,
         calls=["peer"],
         test_config=test_config,

@@ -29,3 +29,14 @@ class Part(SerializerMixin, Base):
     widget_id: Mapped[int] = mapped_column(
         sa.ForeignKey("widget.id", deferrable=True, initially="DEFERRED")
     )
+
+
+class Gadget(Timestamps, SerializerMixin, Base):
+    """A resource defined once, in schemas/gadget.json."""
+
+    __tablename__ = "gadget"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    quantity: Mapped[int] = mapped_column(default=1, server_default="1")
+    colour: Mapped[str | None] = mapped_column(sa.String(20))

@@ -10,19 +10,75 @@ from flask import Blueprint, request, url_for
 
 from flusk_common import (
     RecordNotFound,
-    decode_cursor,
-    encode_cursor,
+    Resource,
+    add_record,
+    delete_record,
     fetch_page,
-    flush,
+    flush_or_conflict,
     get_session,
     query_params,
     request_body,
     service_client,
+    update_record,
 )
 
-from .models import Part, Widget
+from .models import Gadget, Part, Widget
 
 blueprint = Blueprint("widgets", __name__, url_prefix="/widgets")
+gadget = Resource(Gadget, schema="gadget.json")
+gadgets = Blueprint("gadgets", __name__, url_prefix="/gadgets")
+
+
+@gadgets.post("")
+@gadget.create
+def create_gadget() -> tuple[dict[str, Any], int, dict[str, str]]:
+    record = add_record(get_session(), Gadget(**request_body()))
+    return record.to_dict(), 201, {"Location": url_for(".get_gadget", gadget_id=record.id)}
+
+
+@gadgets.get("")
+@gadget.list(filters=["colour"])
+def list_gadgets() -> dict[str, Any]:
+    params = query_params()
+    statement = sa.select(Gadget)
+    if "colour" in params:
+        statement = statement.where(Gadget.colour == params["colour"])
+    page = fetch_page(
+        get_session(), statement, key=Gadget.id, limit=params["limit"], cursor=params.get("cursor")
+    )
+    return page.to_dict()
+
+
+def _gadget(gadget_id: int) -> Gadget:
+    record = get_session().get(Gadget, gadget_id)
+    if record is None:
+        raise RecordNotFound(f"There is no gadget with id {gadget_id}.")
+    return record
+
+
+@gadgets.get("/<gadget:gadget_id>")
+@gadget.read
+def get_gadget(gadget_id: int) -> dict[str, Any]:
+    return _gadget(gadget_id).to_dict()
+
+
+@gadgets.patch("/<gadget:gadget_id>")
+@gadget.update
+def update_gadget(gadget_id: int) -> dict[str, Any]:
+    return update_record(get_session(), _gadget(gadget_id), request_body()).to_dict()
+
+
+@gadgets.put("/<gadget:gadget_id>")
+@gadget.replace
+def replace_gadget(gadget_id: int) -> dict[str, Any]:
+    return update_record(get_session(), _gadget(gadget_id), request_body()).to_dict()
+
+
+@gadgets.delete("/<gadget:gadget_id>")
+@gadget.delete
+def delete_gadget(gadget_id: int) -> tuple[str, int]:
+    delete_record(get_session(), _gadget(gadget_id))
+    return "", 204
 
 
 @blueprint.post("")
@@ -30,22 +86,21 @@ def create_widget() -> tuple[dict[str, Any], int, dict[str, str]]:
     session = get_session()
     widget = Widget(**request_body())
     session.add(widget)
-    flush(session)
+    flush_or_conflict(session)
     return widget.to_dict(), 201, {"Location": url_for(".get_widget", widget_id=widget.id)}
 
 
 @blueprint.get("")
 def list_widgets() -> dict[str, Any]:
     params = query_params()
-    cursor = params.get("cursor")
-    after = decode_cursor(cursor, key_type=int) if cursor is not None else None
     page = fetch_page(
-        get_session(), sa.select(Widget), key=Widget.id, limit=params.get("limit", 20), after=after
+        get_session(),
+        sa.select(Widget),
+        key=Widget.id,
+        limit=params.get("limit", 20),
+        cursor=params.get("cursor"),
     )
-    return {
-        "items": [widget.to_dict() for widget in page.items],
-        "next_cursor": encode_cursor(page.next_key) if page.next_key is not None else None,
-    }
+    return page.to_dict()
 
 
 @blueprint.get("/<id:widget_id>")
@@ -62,7 +117,7 @@ def create_part(widget_id: int) -> tuple[dict[str, Any], int]:
     session = get_session()
     part = Part(widget_id=widget_id)
     session.add(part)
-    flush(session)
+    flush_or_conflict(session)
     return part.to_dict(), 201
 
 
@@ -101,7 +156,7 @@ def create_widget_doomed() -> None:
     """Writes a widget, then fails: none of it may be committed."""
     session = get_session()
     session.add(Widget(**request_body()))
-    flush(session)
+    flush_or_conflict(session)
     raise RuntimeError("failed after writing")
 
 
@@ -114,7 +169,7 @@ def update_widget(widget_id: int) -> dict[str, Any]:
         raise RecordNotFound(f"There is no widget with id {widget_id}.")
     for name, value in request_body().items():
         setattr(widget, name, value)
-    flush(session)
+    flush_or_conflict(session)
     return widget.to_dict()
 
 
@@ -123,7 +178,7 @@ def create_widget_unencodable() -> dict[str, Any]:
     """Writes a widget, then answers with a value no JSON encoder takes."""
     session = get_session()
     session.add(Widget(**request_body()))
-    flush(session)
+    flush_or_conflict(session)
     return {"widget": object()}
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from flusk_common import ServiceApp, create_service_app
 
-from .models import Base
-from .views import blueprint
+from .views import blueprint, resource
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> ServiceApp:
@@ -16,7 +15,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> ServiceApp:
     return create_service_app(
         __name__,
         blueprints=[blueprint],
-        metadata=Base.metadata,
+        resources=[resource],
         calls=["licenses"],
         test_config=test_config,
     )

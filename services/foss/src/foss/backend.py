@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flusk_common import KeysetPage, fetch_page, flush
+from flusk_common import Page, add_record, delete_record, fetch_page, update_record
 
 from .models import Foss
 
@@ -18,29 +18,26 @@ def get(*, session: Session, foss_id: int) -> Foss | None:
 
 
 def get_page(
-    *, session: Session, limit: int, after: int | None, spdx_id: str | None = None
-) -> KeysetPage[Foss]:
-    """A page of records, only those under the license ``spdx_id`` if it is given."""
+    *,
+    session: Session,
+    limit: int,
+    cursor: str | None = None,
+    license: str | None = None,  # noqa: A002 - the query parameter's name
+) -> Page[Foss]:
+    """A page of records, only those under ``license`` (an SPDX id) if it is given."""
     statement = sa.select(Foss)
-    if spdx_id is not None:
-        statement = statement.where(Foss.license == spdx_id)
-    return fetch_page(session, statement, key=Foss.id, limit=limit, after=after)
+    if license is not None:
+        statement = statement.where(Foss.license == license)
+    return fetch_page(session, statement, key=Foss.id, limit=limit, cursor=cursor)
 
 
-def create(*, session: Session, name: str, email: str, spdx_id: str | None = None) -> Foss:
-    foss = Foss(name=name, email=email, license=spdx_id)
-    session.add(foss)
-    flush(session)
-    return foss
+def create(*, session: Session, fields: Mapping[str, Any]) -> Foss:
+    return add_record(session, Foss(**fields))
 
 
 def update(*, session: Session, foss: Foss, changes: Mapping[str, Any]) -> Foss:
-    for field, value in changes.items():
-        setattr(foss, field, value)
-    flush(session)
-    return foss
+    return update_record(session, foss, changes)
 
 
 def delete(*, session: Session, foss: Foss) -> None:
-    session.delete(foss)
-    flush(session)
+    delete_record(session, foss)

@@ -6,35 +6,38 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+import email_validator
 from sqlalchemy.orm import Session
 
-from flusk_common import (
-    DEFAULT_PAGE_SIZE,
-    FieldError,
-    RecordNotFound,
-    ServiceProblem,
-    ValidationFailed,
-    decode_cursor,
-    encode_cursor,
-    service_client,
-)
+from flusk_common import FieldError, RecordNotFound, UpstreamError, ValidationFailed, service_client
 
 from . import backend
 from .models import Foss
 
 
+def canonical_email(email: str) -> str:
+    """One spelling per address, so uniqueness holds: ``Ada@Example.ORG`` is ``ada@example.org``.
+
+    Unicode is normalized (a composed and a decomposed ``é`` are one letter), full-width
+    letters in the domain become ASCII, an IDNA domain (``xn--``) is written in Unicode,
+    and the whole address is compared without regard to case. The schema has already
+    checked that it is an address.
+    """
+    normalized = email_validator.validate_email(email, check_deliverability=False).normalized
+    return normalized.lower()
+
+
 def _normalized(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Emails are compared without regard to case, so they are stored in lower case."""
     fields = dict(data)
     if "email" in fields:
-        fields["email"] = fields["email"].lower()
+        fields["email"] = canonical_email(fields["email"])
     return fields
 
 
 def check_license(spdx_id: str | None) -> None:
     """A license must be in the licenses service's catalogue; no license, no call.
 
-    An unreachable licenses service raises ``ServiceUnreachable`` (503 with Retry-After);
+    An unreachable licenses service raises ``UpstreamUnavailable`` (503 with Retry-After);
     it is asked before the database is touched, so nothing is written and no database
     connection or lock is held while licenses is slow.
     """
@@ -42,8 +45,8 @@ def check_license(spdx_id: str | None) -> None:
         return
     try:
         service_client("licenses").get(f"/licenses/{quote(spdx_id, safe='')}")
-    except ServiceProblem as problem:
-        if problem.upstream_code != "record_not_found":
+    except UpstreamError as error:
+        if error.upstream_code != "record_not_found":
             raise  # not an answer about the license: licenses failed (502)
         raise ValidationFailed(
             f"There is no license {spdx_id!r} in the licenses catalogue.",
@@ -60,26 +63,19 @@ def get_foss_or_raise(*, session: Session, foss_id: int) -> Foss:
 
 def create_foss(*, session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     fields = _normalized(data)
-    check_license(fields.get("license"))
-    return backend.create(
-        session=session, name=fields["name"], email=fields["email"], spdx_id=fields.get("license")
-    ).to_dict()
+    check_license(fields["license"])
+    return backend.create(session=session, fields=fields).to_dict()
 
 
 def list_foss(
     *,
     session: Session,
-    limit: int = DEFAULT_PAGE_SIZE,
+    limit: int,
     cursor: str | None = None,
     license: str | None = None,  # noqa: A002 - named after the query parameter
 ) -> dict[str, Any]:
     """One page of foss records, oldest first; only those under ``license`` if given."""
-    after = decode_cursor(cursor, key_type=int) if cursor is not None else None
-    page = backend.get_page(session=session, limit=limit, after=after, spdx_id=license)
-    return {
-        "items": [foss.to_dict() for foss in page.items],
-        "next_cursor": encode_cursor(page.next_key) if page.next_key is not None else None,
-    }
+    return backend.get_page(session=session, limit=limit, cursor=cursor, license=license).to_dict()
 
 
 def get_foss(*, session: Session, foss_id: int) -> dict[str, Any]:
@@ -96,12 +92,11 @@ def update_foss(*, session: Session, foss_id: int, changes: Mapping[str, Any]) -
 
 
 def replace_foss(*, session: Session, foss_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Replace every client-owned field (PUT); an absent license means none."""
+    """Replace every field a client owns (PUT)."""
     fields = _normalized(data)
-    check_license(fields.get("license"))
+    check_license(fields["license"])
     foss = get_foss_or_raise(session=session, foss_id=foss_id)
-    changes = {"name": fields["name"], "email": fields["email"], "license": fields.get("license")}
-    return backend.update(session=session, foss=foss, changes=changes).to_dict()
+    return backend.update(session=session, foss=foss, changes=fields).to_dict()
 
 
 def delete_foss(*, session: Session, foss_id: int) -> None:

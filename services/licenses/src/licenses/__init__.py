@@ -7,12 +7,11 @@ from typing import Any
 
 from flusk_common import ServiceApp, create_service_app
 
-from .models import Base
-from .views import blueprint
+from .views import blueprint, resource
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> ServiceApp:
     """The licenses app; settings from the environment, overridden by ``test_config``."""
     return create_service_app(
-        __name__, blueprints=[blueprint], metadata=Base.metadata, test_config=test_config
+        __name__, blueprints=[blueprint], resources=[resource], test_config=test_config
     )

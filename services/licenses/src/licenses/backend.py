@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flusk_common import KeysetPage, fetch_page, flush
+from flusk_common import Page, add_record, delete_record, fetch_page, update_record
 
 from .models import License
 
@@ -17,24 +17,18 @@ def get(*, session: Session, spdx_id: str) -> License | None:
     return session.get(License, spdx_id)
 
 
-def get_page(*, session: Session, limit: int, after: str | None) -> KeysetPage[License]:
-    return fetch_page(session, sa.select(License), key=License.spdx_id, limit=limit, after=after)
+def get_page(*, session: Session, limit: int, cursor: str | None = None) -> Page[License]:
+    """A page of licenses in SPDX id order."""
+    return fetch_page(session, sa.select(License), key=License.spdx_id, limit=limit, cursor=cursor)
 
 
 def create(*, session: Session, fields: Mapping[str, Any]) -> License:
-    license_ = License(**fields)
-    session.add(license_)
-    flush(session)
-    return license_
+    return add_record(session, License(**fields))
 
 
 def update(*, session: Session, license_: License, changes: Mapping[str, Any]) -> License:
-    for field, value in changes.items():
-        setattr(license_, field, value)
-    flush(session)
-    return license_
+    return update_record(session, license_, changes)
 
 
 def delete(*, session: Session, license_: License) -> None:
-    session.delete(license_)
-    flush(session)
+    delete_record(session, license_)

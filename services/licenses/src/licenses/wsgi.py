@@ -1,8 +1,7 @@
-"""The WSGI entry point that gunicorn serves (see the Dockerfile's CMD)."""
+"""The WSGI entry point: ``gunicorn -c python:flusk_common.gunicorn_conf licenses.wsgi:app``."""
 
 from flusk_common import configure_logging
-
-from . import create_app
+from licenses import create_app
 
 configure_logging()
 app = create_app()

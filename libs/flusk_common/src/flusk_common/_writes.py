@@ -1,13 +1,18 @@
-"""Turning database integrity errors into ``Conflict`` errors that name the field."""
+"""Writes flushed at once, so that a violated constraint is a ``Conflict`` naming the field.
+
+A backend writes through these and never commits: the app commits once, after the view.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from ._exceptions import Conflict, FieldError
+from ._errors import Conflict, FieldError
 
 # PostgreSQL: 'Key (email)=(a@b.c) already exists.'   SQLite: 'UNIQUE constraint failed: foss.email'
 _POSTGRES_KEY = re.compile(r"Key \(([^)]*)\)=")
@@ -38,9 +43,33 @@ def conflict_from_integrity_error(exc: sa_exc.IntegrityError) -> Conflict:
     )
 
 
-def flush(session: Session) -> None:
-    """Flush pending changes; a violated constraint becomes a ``Conflict``, never lost."""
+R = TypeVar("R")
+
+
+def flush_or_conflict(session: Session) -> None:
+    """Flush pending changes; a unique value already taken becomes a ``Conflict`` (409)."""
     try:
         session.flush()
     except sa_exc.IntegrityError as exc:
         raise conflict_from_integrity_error(exc) from exc
+
+
+def add_record(session: Session, record: R) -> R:
+    """Add ``record`` and flush it, so its id is known; a taken unique value is a 409."""
+    session.add(record)
+    flush_or_conflict(session)
+    return record
+
+
+def update_record(session: Session, record: R, changes: Mapping[str, Any]) -> R:
+    """Set each of ``changes`` on ``record`` and flush; a taken unique value is a 409."""
+    for name, value in changes.items():
+        setattr(record, name, value)
+    flush_or_conflict(session)
+    return record
+
+
+def delete_record(session: Session, record: object) -> None:
+    """Delete ``record`` and flush; a row that others still reference is a 409."""
+    session.delete(record)
+    flush_or_conflict(session)

@@ -1,7 +1,7 @@
-"""The errors a Flusk service raises, each rendered as RFC 9457 problem details.
+"""Every error a Flusk service answers with, each rendered as RFC 9457 problem details.
 
-Every class carries the HTTP ``status``, a stable machine ``code`` and a ``title``;
-the error handlers turn any of them into ``application/problem+json``::
+Every class carries the HTTP ``status``, a stable machine ``code`` and a ``title``; its
+name is its code's. The error handlers turn any of them into ``application/problem+json``::
 
     FluskError                      500 internal_error
      ├── BadRequest                 400 bad_request
@@ -12,16 +12,21 @@ the error handlers turn any of them into ``application/problem+json``::
      ├── Conflict                   409 conflict
      ├── UnsupportedMediaType       415 unsupported_media_type
      ├── ValidationFailed           422 validation_failed
+     ├── UpstreamError              502 upstream_error
      └── ServiceUnavailable         503 service_unavailable
-          └── DatabaseUnavailable   503 database_unavailable
+          ├── DatabaseUnavailable   503 database_unavailable
+          └── UpstreamUnavailable   503 upstream_unavailable
 
-``ConfigurationError`` is not an HTTP error: it stops an app from being created.
+``UpstreamError`` and ``UpstreamUnavailable`` come from calls to other services (see
+``service_client()``). ``ConfigurationError`` is not an HTTP error: it stops an app from
+being created.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -138,3 +143,30 @@ class DatabaseUnavailable(ServiceUnavailable):
 
     code = "database_unavailable"
     title = "Database Unavailable"
+
+
+class UpstreamUnavailable(ServiceUnavailable):
+    """Another service could not be reached, or was too slow, even after retries."""
+
+    code = "upstream_unavailable"
+    title = "Upstream Service Unavailable"
+
+
+class UpstreamError(FluskError):
+    """Another service answered with an error; ``problem`` holds what it said.
+
+    Left unhandled it is a 502: this service could not do its work because of the other.
+    """
+
+    status = 502
+    code = "upstream_error"
+    title = "Upstream Service Error"
+
+    def __init__(self, service: str, upstream_status: int, problem: Mapping[str, Any]) -> None:
+        self.service = service
+        self.upstream_status = upstream_status
+        self.problem = dict(problem)
+        code = self.problem.get("code")
+        self.upstream_code: str | None = code if isinstance(code, str) else None
+        answer = "an error" if upstream_status >= 400 else "something that is not JSON"
+        super().__init__(f"The {service} service answered {answer} ({upstream_status}).")

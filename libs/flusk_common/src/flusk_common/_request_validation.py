@@ -1,83 +1,34 @@
-"""JSON Schema validation of every endpoint's input, compiled once at app creation.
+"""Every request checked against its endpoint's schema before the view, and errors worded.
 
-By convention the schema of endpoint ``<blueprint>.<name>`` is ``schemas/<name>.json`` in
-the service's package. For endpoints that take a body (POST, PUT, PATCH) it describes
-the body and is required; for the others it describes the query string, and an endpoint
-without one accepts no query parameters. Violations answer 422, listing each one.
+An endpoint's schema comes from its resource operation (``@foss.create``; see
+``_resources``), or else from ``schemas/<name>.json`` for endpoint ``<blueprint>.<name>``.
+For endpoints that take a body (POST, PUT, PATCH) it describes the body and is required;
+for the others it describes the query string, and an endpoint without one accepts no query
+parameters. Violations answer 422, listing each one (the first ``MAX_LISTED_ERRORS``).
+Absent fields whose schema has a ``default`` take it, in bodies and query strings alike.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from importlib import resources
 from typing import Any, cast
 
-import email_validator
 import jsonschema
 from flask import Flask, current_app, g, request
 from werkzeug.datastructures import MultiDict
 
-from ._body import BODY_METHODS, request_body, takes_body
-from ._exceptions import ConfigurationError, FieldError, ValidationFailed
+from ._body import BODY_METHODS, takes_body
+from ._errors import ConfigurationError, FieldError, ValidationFailed
+from ._resources import operation_of
+from ._schemas import Validator, compile_schema, load_schema
 
 _EXTENSION = "flusk.validators"
 _NO_PARAMETERS: dict[str, Any] = {"type": "object", "additionalProperties": False}
 # Probes answer load balancers and orchestrators, which may add query strings of their own.
 _UNVALIDATED_ENDPOINTS = frozenset({"static", "probes.healthz", "probes.readyz"})
-
-format_checker = jsonschema.FormatChecker()
-
-
-def ecma_anchors(pattern: str) -> str:
-    """``pattern`` with each ``$`` anchor ending the string, as in JSON Schema's ECMA-262.
-
-    Python's ``$`` also matches before a final newline: ``^[a-z]+$`` would accept "mit\n".
-    """
-    translated: list[str] = []
-    escaped = in_class = False
-    for index, character in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif character == "\\":
-            escaped = True
-        elif character == "[" and not in_class:
-            in_class = True
-        elif character == "]" and in_class and not _opens_class(pattern, index):
-            in_class = False
-        elif character == "$" and not in_class:
-            translated.append(r"\Z")
-            continue
-        translated.append(character)
-    return "".join(translated)
-
-
-def _opens_class(pattern: str, index: int) -> bool:
-    """Whether the ``]`` at ``index`` is literal, being the first of its class ("[]", "[^]")."""
-    return pattern[index - 1] == "[" or pattern[max(index - 2, 0) : index] == "[^"
-
-
-def _pattern(
-    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
-) -> Iterator[jsonschema.ValidationError]:
-    if validator.is_type(instance, "string") and not re.search(ecma_anchors(pattern), instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-# jsonschema's own way to replace one keyword (its extend() is untyped).
-SchemaValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft202012Validator, {"pattern": _pattern}
-)
-
-
-def _is_email(instance: object) -> bool:
-    if isinstance(instance, str):
-        email_validator.validate_email(instance, check_deliverability=False)
-    return True
-
-
-format_checker.checks("email", raises=email_validator.EmailNotValidError)(_is_email)
+# At most this many errors are listed: a body of many thousand unknown fields gets a short answer.
+MAX_LISTED_ERRORS = 50
 
 
 def _pointer(path: Iterable[str | int]) -> str:
@@ -94,12 +45,23 @@ def _field_errors(error: jsonschema.ValidationError) -> Iterator[FieldError]:
                 yield FieldError(_pointer([*path, name]), "is required")
         return
     if error.validator == "additionalProperties" and isinstance(instance, dict):
-        known = set(cast(Mapping[str, Any], error.schema).get("properties", {}))
+        known = list(cast(Mapping[str, Any], error.schema).get("properties", {}))
+        detail = _unknown_field(known)
         for name in instance:
             if name not in known:
-                yield FieldError(_pointer([*path, name]), "is not a known field")
+                yield FieldError(_pointer([*path, name]), detail)
+        return
+    if error.validator == "minProperties" and isinstance(instance, dict) and not instance:
+        known = list(cast(Mapping[str, Any], error.schema).get("properties", {}))
+        yield FieldError(_pointer(path), "must have at least one of the fields " + ", ".join(known))
         return
     yield FieldError(_pointer(path), _describe(error))
+
+
+def _unknown_field(known: list[str]) -> str:
+    if not known:
+        return "is not a known field (there are none here)"
+    return "is not a known field; the known fields are " + ", ".join(known)
 
 
 _TYPE_NAMES = {
@@ -156,15 +118,34 @@ def _strings_with_nul(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[
             pending.extend((child, (*where, index)) for index, child in enumerate(current))
 
 
-def validation_errors(
-    validator: jsonschema.Draft202012Validator, instance: Any
-) -> list[FieldError]:
+def validation_errors(validator: Validator, instance: Any) -> list[FieldError]:
     """Every violation of ``instance``, NUL characters included, in a stable order."""
     found: dict[FieldError, None] = {}
     for error in validator.iter_errors(instance):
         found.update(dict.fromkeys(_field_errors(error)))
     found.update(dict.fromkeys(_strings_with_nul(instance)))
     return sorted(found, key=lambda field_error: (field_error.pointer, field_error.detail))
+
+
+def raise_if_invalid(errors: list[FieldError]) -> None:
+    """A 422 listing ``errors`` (the first ``MAX_LISTED_ERRORS`` of them), if there are any."""
+    if not errors:
+        return
+    detail = "The request has invalid fields; see errors."
+    if len(errors) > MAX_LISTED_ERRORS:
+        detail = (
+            f"The request has {len(errors)} invalid fields; errors lists the first "
+            f"{MAX_LISTED_ERRORS}."
+        )
+    raise ValidationFailed(detail, errors=errors[:MAX_LISTED_ERRORS])
+
+
+def with_defaults(instance: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``instance`` with each absent property that has a ``default`` in ``schema`` set to it."""
+    for name, field in schema.get("properties", {}).items():
+        if name not in instance and isinstance(field, dict) and "default" in field:
+            instance[name] = field["default"]
+    return instance
 
 
 # JSON's own number syntax: no "1_0", " 1", "nan" or "inf", which int() and float() accept.
@@ -203,67 +184,57 @@ def query_instance(args: MultiDict[str, str], schema: Mapping[str, Any]) -> dict
 
 
 def query_params() -> dict[str, Any]:
-    """The validated, typed query parameters of the current request."""
-    params: dict[str, Any] = g.flusk_query
+    """The validated, typed query parameters of the current request (empty if none)."""
+    params: dict[str, Any] = g.get("flusk_query", {})
     return params
 
 
-def _load_schema(package: str, name: str) -> dict[str, Any] | None:
-    resource = resources.files(package).joinpath("schemas", f"{name}.json")
-    if not resource.is_file():
-        return None
-    try:
-        schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
-    except ValueError as exc:
+def _endpoint_schema(app: Flask, endpoint: str, methods: set[str], package: str) -> dict[str, Any]:
+    operation = operation_of(app.view_functions[endpoint])
+    if operation is not None:
+        return operation.request_schema()
+    name = endpoint.rsplit(".", 1)[-1]
+    schema = load_schema(package, f"{name}.json")
+    if schema is not None:
+        return schema
+    if BODY_METHODS & methods:
         raise ConfigurationError(
-            f"{package}/schemas/{name}.json is not valid JSON: {exc}"
-        ) from None
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ConfigurationError(
-            f"{package}/schemas/{name}.json is not a valid JSON Schema: {exc.message}"
-        ) from None
-    return schema
+            f"endpoint {endpoint!r} takes a JSON body but has no schema: declare its resource "
+            f"operation, or add {package}/schemas/{name}.json"
+        )
+    return _NO_PARAMETERS
 
 
-def compile_validators(app: Flask, package: str) -> dict[str, jsonschema.Draft202012Validator]:
+def compile_validators(app: Flask, package: str) -> dict[str, Validator]:
     """A validator per endpoint of ``app``; a body-taking endpoint without a schema fails."""
-    validators: dict[str, jsonschema.Draft202012Validator] = {}
+    validators: dict[str, Validator] = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in _UNVALIDATED_ENDPOINTS or rule.endpoint in validators:
             continue
-        name = rule.endpoint.rsplit(".", 1)[-1]
-        schema = _load_schema(package, name)
-        if schema is None:
-            if BODY_METHODS & set(rule.methods or ()):
-                raise ConfigurationError(
-                    f"endpoint {rule.endpoint!r} ({rule.rule}) takes a JSON body but has no "
-                    f"schema: add {package}/schemas/{name}.json"
-                )
-            schema = _NO_PARAMETERS
-        validators[rule.endpoint] = SchemaValidator(schema, format_checker=format_checker)
+        schema = _endpoint_schema(app, rule.endpoint, set(rule.methods or ()), package)
+        validators[rule.endpoint] = compile_schema(schema)
     return validators
 
 
 def _validate_request() -> None:
     if request.url_rule is None or request.method == "OPTIONS":
         return
-    validators: dict[str, jsonschema.Draft202012Validator] = current_app.extensions[_EXTENSION]
+    validators: dict[str, Validator] = current_app.extensions[_EXTENSION]
     validator = validators.get(str(request.url_rule.endpoint))
     if validator is None:
         return
+    schema = cast(Mapping[str, Any], validator.schema)
     if takes_body():
         if request.args:
             names = ", ".join(sorted(request.args))
             raise ValidationFailed(f"This endpoint takes no query parameters (got {names}).")
-        errors = validation_errors(validator, request_body())
+        body: dict[str, Any] = g.flusk_body
+        raise_if_invalid(validation_errors(validator, body))
+        with_defaults(body, schema)
     else:
-        instance = query_instance(request.args, cast(Mapping[str, Any], validator.schema))
-        errors = validation_errors(validator, instance)
-        g.flusk_query = instance
-    if errors:
-        raise ValidationFailed("The request has invalid fields; see errors.", errors=errors)
+        instance = query_instance(request.args, schema)
+        raise_if_invalid(validation_errors(validator, instance))
+        g.flusk_query = with_defaults(instance, schema)
 
 
 def init_validation(app: Flask, package: str) -> None:
