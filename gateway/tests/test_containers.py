@@ -6,6 +6,7 @@ resolves the compose file, and hadolint lints every Dockerfile of the repository
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -16,7 +17,12 @@ from typing import Any
 import compose
 import pytest
 
-from flusk_tools.commands import CONTAINER_ALEMBIC_INI, migrate_command, serve_command
+from flusk_tools.commands import (
+    CONTAINER_ALEMBIC_INI,
+    IMAGE_COMMAND,
+    migrate_command,
+    serve_command,
+)
 from flusk_tools.registry import SERVICE_PORT, load_services
 from stack import ROOT
 
@@ -88,8 +94,7 @@ def last(keyword: str, steps: list[tuple[str, str]]) -> str:
     return values[-1]
 
 
-def service_dockerfile(name: str) -> Path:
-    return ROOT / "services" / name / "Dockerfile"
+SERVICE_DOCKERFILE = ROOT / "services" / "Dockerfile"  # one recipe, SERVICE names which
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +130,7 @@ def test_validate_compose_file_refuses_missing_password() -> None:
 
 
 def test_find_dockerfiles_of_gateway_and_every_service() -> None:
-    expected = {ROOT / "gateway" / "Dockerfile", *map(service_dockerfile, SERVICES)}
+    expected = {ROOT / "gateway" / "Dockerfile", SERVICE_DOCKERFILE}
 
     assert expected <= set(DOCKERFILES)
 
@@ -145,8 +150,10 @@ def test_lint_dockerfile(dockerfile: Path) -> None:
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_build_service_from_its_dockerfile(config: dict[str, Any], name: str) -> None:
-    assert_built_from(config["services"][name], service_dockerfile(name))
+def test_build_service_from_the_shared_dockerfile(config: dict[str, Any], name: str) -> None:
+    service = config["services"][name]
+    assert_built_from(service, SERVICE_DOCKERFILE)
+    assert service["build"]["args"] == {"SERVICE": name}
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -202,37 +209,43 @@ def test_start_gateway_after_every_healthy_service(config: dict[str, Any]) -> No
     assert {(port["target"], port["published"]) for port in gateway["ports"]} == {(8080, "8080")}
 
 
+def test_serve_service_image_with_shared_command() -> None:
+    stage = final_stage(SERVICE_DOCKERFILE)
+
+    assert json.loads(last("CMD", stage)) == IMAGE_COMMAND
+    assert "FLUSK_SERVICE=${SERVICE}" in last("ENV", stage).split()
+
+
 @pytest.mark.parametrize("name", SERVICES)
-def test_serve_service_image_with_shared_command(name: str) -> None:
-    command = json.loads(last("CMD", final_stage(service_dockerfile(name))))
+def test_serve_the_app_the_image_names(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The image's command with FLUSK_SERVICE set serves what `make run` serves."""
+    monkeypatch.setenv("FLUSK_SERVICE", name)
+    monkeypatch.delitem(sys.modules, "flusk_common.gunicorn_conf", raising=False)
+    settings = importlib.import_module("flusk_common.gunicorn_conf")
 
-    assert command == serve_command(name)
+    assert [*IMAGE_COMMAND, settings.wsgi_app] == serve_command(name)
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_run_service_image_as_non_root(name: str) -> None:
-    user = last("USER", final_stage(service_dockerfile(name))).split(":")[0]
+def test_run_service_image_as_non_root() -> None:
+    user = last("USER", final_stage(SERVICE_DOCKERFILE)).split(":")[0]
 
     assert user not in {"root", "0"}
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_check_service_image_health(name: str) -> None:
-    healthcheck = last("HEALTHCHECK", final_stage(service_dockerfile(name)))
+def test_check_service_image_health() -> None:
+    healthcheck = last("HEALTHCHECK", final_stage(SERVICE_DOCKERFILE))
 
     assert "CMD" in healthcheck.split()  # not HEALTHCHECK NONE
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_expose_service_port(name: str) -> None:
-    ports = last("EXPOSE", final_stage(service_dockerfile(name))).split()
+def test_expose_service_port() -> None:
+    ports = last("EXPOSE", final_stage(SERVICE_DOCKERFILE)).split()
 
     assert str(SERVICE_PORT) in ports
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_build_service_image_in_stages(name: str) -> None:
-    keywords = [keyword for keyword, _ in instructions(service_dockerfile(name))]
+def test_build_service_image_in_stages() -> None:
+    keywords = [keyword for keyword, _ in instructions(SERVICE_DOCKERFILE)]
 
     assert keywords.count("FROM") >= 2
 

@@ -12,8 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flusk_tools.new_service import create_service
 from test_new_service import copy_repository
+
+from flusk_tools.new_service import create_service
 
 NAME = "zz_field_demos"  # a name no user's service has, so the copy never holds it already
 MODEL_LINE = '    quantity: Mapped[int] = mapped_column(default=1, server_default="1")\n'

@@ -28,7 +28,6 @@ from typing import Any
 
 import pytest
 
-from flusk_tools.commands import serve_command
 from flusk_tools.generate import drift
 from flusk_tools.new_service import (
     InvalidServiceName,
@@ -43,7 +42,6 @@ from flusk_tools.run import RunError, find_nginx
 
 ROOT = find_root(Path(__file__).parent)
 SERVICE_FILES = {
-    "Dockerfile",
     "alembic.ini",
     "pyproject.toml",
     "migrations/env.py",
@@ -236,8 +234,6 @@ def test_create_service_wired_everywhere(
 def test_create_service_runs_what_the_tools_run(repo: Path) -> None:
     create_service(repo, "orders")
     folder = repo / "services" / "orders"
-    dockerfile = (folder / "Dockerfile").read_text(encoding="utf-8").splitlines()
-    assert dockerfile[-1] == f"CMD {json.dumps(serve_command('orders'))}"
     settings = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
     assert settings["project"]["name"] == "orders"
     assert settings["tool"]["pytest"]["ini_options"]["flusk_app"] == "orders:create_app"

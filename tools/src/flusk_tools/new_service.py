@@ -274,7 +274,7 @@ def _next_steps(service: Service) -> str:
     changed = [folder, REGISTRY_FILE, *map(str, written)]
     lines = [
         f"Created the {service.name} service, served under {service.prefix}:",
-        f"  {folder:34} its package, migrations, Dockerfile and tests",
+        f"  {folder:34} its package, migrations and tests",
         f"  {REGISTRY_FILE:34} [services.{service.name}], local port {service.port}",
         *(f"  {path!s:34} regenerated" for path in written),
         "Next:",

@@ -5,6 +5,9 @@ Each value can be overridden from the environment (``PORT``, ``WEB_CONCURRENCY``
 
 import os
 
+# The app, unless the command line names one: FLUSK_SERVICE's, as each service's image sets it.
+if os.environ.get("FLUSK_SERVICE"):
+    wsgi_app = f"{os.environ['FLUSK_SERVICE']}.wsgi:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
