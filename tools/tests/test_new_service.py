@@ -226,7 +226,7 @@ def test_create_service_wired_everywhere(
     assert "\n  orders-migrate:\n" in compose
     assert drift(repo) == []
     existing = [service.name for service in load_services(ROOT)]
-    assert sorted(path.name for path in (repo / "services").iterdir()) == sorted(
+    assert sorted(path.name for path in (repo / "services").iterdir() if path.is_dir()) == sorted(
         [*existing, "orders"]
     )
 
