@@ -222,8 +222,14 @@ def test_answer_hostile_request_with_problem(
     reason="gunicorn refuses control characters in any header value with its own HTML 400, "
     "and nginx forwards them: the gateway cannot check every header's value",
 )
-def test_answer_control_character_in_header_value_with_problem(gateway: GatewayProcess) -> None:
-    response = raw_request(gateway.url, request(b"GET /foss HTTP/1.1", b"X-A: a\x01b"))
+@pytest.mark.parametrize(
+    "header",
+    [b"X-A: a\x01b", b"X-A: \x1b[31m", b"X-A: \x7f", b"Cookie: a=\x03", b"Content-Type: a\x0b"],
+)
+def test_answer_control_character_in_header_value_with_problem(
+    gateway: GatewayProcess, header: bytes
+) -> None:
+    response = raw_request(gateway.url, request(b"GET /foss HTTP/1.1", header))
     assert_raw_problem(response, 400, "bad_request")
 
 
@@ -280,13 +286,12 @@ def test_drop_client_slow_to_send_headers(impatient_gateway: GatewayProcess) -> 
     serves_normal_request(impatient_gateway)
 
 
-def test_answer_408_to_client_slow_to_send_body(impatient_gateway: GatewayProcess) -> None:
+def test_drop_client_slow_to_send_body(impatient_gateway: GatewayProcess) -> None:
+    """A body that stops coming: the connection is closed after the timeout (logged as 408)."""
     data = request(
         b"POST /foss HTTP/1.1", b"Content-Length: 100", b"Content-Type: application/json"
     )
-    answer = send_raw(impatient_gateway.url, data + b'{"name": ')
-    if answer:  # nginx answers 408 when it can, or just closes
-        assert_raw_problem(parse_responses(answer)[0], 408, "request_timeout")
+    assert send_raw(impatient_gateway.url, data + b'{"name": ') == b""
     serves_normal_request(impatient_gateway)
 
 
