@@ -6,6 +6,7 @@ import json
 import uuid
 
 import httpx
+import pytest
 
 from helpers import create_foss, wait_for_log_line
 from stack import GatewayProcess, ServiceProcess
@@ -36,3 +37,18 @@ def test_log_gateway_error(client: httpx.Client, gateway: GatewayProcess) -> Non
     client.get("/unrouted", headers={"X-Request-ID": request_id})
     entry = logged_request(gateway, request_id)
     assert (entry["status"], entry["upstream"]) == (404, "")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("POST", "/unrouted", 404), ("DELETE", "/healthz", 405), ("PROPFIND", "/foss", 405)],
+)
+def test_log_client_method_of_gateway_answer(
+    client: httpx.Client, gateway: GatewayProcess, method: str, path: str, status: int
+) -> None:
+    """The gateway's own answers are internal redirects (GET); the log keeps the real method."""
+    request_id = f"log-{uuid.uuid4()}"
+    response = client.request(method, path, headers={"X-Request-ID": request_id})
+    assert response.status_code == status
+    entry = logged_request(gateway, request_id)
+    assert (entry["method"], entry["uri"], entry["status"]) == (method, path, status)

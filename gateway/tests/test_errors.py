@@ -115,9 +115,9 @@ def test_answer_414_for_overlong_url(client: httpx.Client) -> None:
     assert_problem(client.get("/foss?cursor=" + "a" * 20_000), 414, "request_uri_too_large")
 
 
-def test_answer_400_for_oversized_header(client: httpx.Client) -> None:
+def test_answer_431_for_oversized_header(client: httpx.Client) -> None:
     response = client.get("/foss", headers={"X-Big": "b" * 20_000})
-    assert_problem(response, 400, "bad_request")
+    assert_problem(response, 431, "request_header_fields_too_large")
 
 
 @pytest.mark.parametrize(
@@ -137,5 +137,23 @@ def test_allow_cors_on_gateway_errors(
 
 def test_refuse_cors_on_gateway_errors_for_other_origins(client: httpx.Client) -> None:
     response = client.get("/unrouted", headers={"Origin": "https://elsewhere.example"})
+    assert response.status_code == 404
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://APP.example",
+        "HTTPS://app.example",
+        "https://app.example.evil",
+        "https://appXexample",
+    ],
+)
+def test_refuse_cors_on_gateway_errors_for_origin_not_exactly_listed(
+    client: httpx.Client, origin: str
+) -> None:
+    """Origins compare exactly, as the services compare them: case and dots matter."""
+    response = client.get("/unrouted", headers={"Origin": origin})
     assert response.status_code == 404
     assert "Access-Control-Allow-Origin" not in response.headers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_render_compose_config_as_the_gateway_image_does() -> None:
     env = {"PATH": os.environ.get("PATH", ""), "CORS_ORIGINS": "https://app.example"}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert "server foss:8000" in result.stdout
-    assert '"https://app.example" $http_origin;' in result.stdout
+    assert '"~^https://app\\.example$" $http_origin;' in result.stdout
     assert "flusk-gateway --target compose" in (ROOT / "gateway" / "Dockerfile").read_text()
 
 
@@ -89,3 +90,18 @@ def test_refuse_bad_setting_in_one_line() -> None:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert "GATEWAY_RATE_LIMIT" in result.stderr
+
+
+def test_render_problem_page_for_every_status_nginx_produces() -> None:
+    """Each status nginx can answer by itself, at server level, goes to a problem page."""
+    config = render(ROOT, compose_upstreams(load_services(ROOT)), compose_settings())
+    server = config[config.index("server {") : config.index("location")]
+    pages = dict(re.findall(r"error_page (\d+) (?:=\d+ )?/\.flusk-errors/(\w+);", server))
+    nginx_statuses = {400, 404, 405, 408, 411, 413, 414, 429, 494, 500, 501, 502, 503, 504, 505}
+    assert set(map(int, pages)) == nginx_statuses
+    assert "error_page 494 =431 /.flusk-errors/request_header_fields_too_large;" in server
+    for name in pages.values():
+        page = config[config.index(f"location = /.flusk-errors/{name} {{") :]
+        page = page[: page.index("}")]
+        assert "default_type application/problem+json;" in page
+        assert '"request_id":"$flusk_request_id"' in page

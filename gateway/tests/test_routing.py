@@ -68,3 +68,30 @@ def test_replace_forwarded_for_from_client(
     request_id = f"spoofed-{uuid.uuid4()}"
     client.get("/foss", headers={"X-Request-ID": request_id, "X-Forwarded-For": "203.0.113.7"})
     assert "forwarded_for=127.0.0.1" in wait_for_log_line(foss_service.log, request_id)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"])
+def test_answer_own_health_to_get_and_head_only(client: httpx.Client, method: str) -> None:
+    response = client.request(method, "/healthz")
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET, HEAD"
+    assert client.head("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/foss//1", "//foss", "/foss/1//", "/foss/"])
+def test_never_redirect_from_client_host(client: httpx.Client, path: str) -> None:
+    """No answer is a redirect built from the Host header the client sent."""
+    response = client.get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "Location" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("record_id", ["0", "2147483648", "99999999999999999999"])
+def test_answer_404_for_out_of_range_id_to_every_method(
+    client: httpx.Client, method: str, record_id: str
+) -> None:
+    response = client.request(method, f"/foss/{record_id}", json=foss_body())
+    assert_problem(response, 404, "not_found")
+    assert "Allow" not in response.headers

@@ -128,7 +128,7 @@ def test_list_at_most_fifty_errors(client: FlaskClient) -> None:
 # Routing by the key's schema
 
 
-@pytest.mark.parametrize("key", ["0", "2147483648", "-1", "1.0", "abc", "\u0663", "9" * 5000])
+@pytest.mark.parametrize("key", ["0", "01", "2147483648", "-1", "1.0", "abc", "\u0663", "9" * 5000])
 @pytest.mark.parametrize("method", ["GET", "PATCH", "PUT", "DELETE"])
 def test_route_only_keys_the_schema_allows(client: FlaskClient, method: str, key: str) -> None:
     response = client.open(f"/gadgets/{key}", method=method, json={"name": "x"})

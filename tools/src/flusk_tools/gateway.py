@@ -40,51 +40,95 @@ class Upstream:
 
 @dataclass(frozen=True)
 class GatewayError:
-    """An error the gateway answers itself, as problem+json."""
+    """An error the gateway answers itself, as problem+json.
+
+    ``status_from`` lists the statuses nginx produces that this page answers (494 is
+    nginx's own code for headers too large; it answers 431).
+    """
 
     name: str
     status: int
     code: str
     title: str
     detail: str
+    status_from: tuple[int, ...] = ()
     retry_after: int | None = None
+    allow: str | None = None
 
 
+# The methods the services implement; the gateway answers 405 to any other.
+FORWARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _error(status: int, code: str, title: str, detail: str, **extra: object) -> GatewayError:
+    """The page for ``status``, named after ``code``, answering ``status`` unless told."""
+    extra.setdefault("status_from", (status,))
+    return GatewayError(code, status, code, title, detail, **extra)  # type: ignore[arg-type]
+
+
+# Every status nginx can produce with this configuration (see the template's directives).
 ERRORS = (
-    GatewayError("bad_request", 400, "bad_request", "Bad Request", "The request is malformed."),
-    GatewayError(
-        "request_timeout",
-        408,
-        "request_timeout",
-        "Request Timeout",
-        "The request was not received in time.",
+    _error(400, "bad_request", "Bad Request", "The request is malformed."),
+    _error(404, "not_found", "Not Found", "No service serves this path."),
+    _error(
+        405,
+        "method_not_allowed",
+        "Method Not Allowed",
+        "The gateway does not forward this method.",
+        allow=", ".join(FORWARDED_METHODS),
     ),
     GatewayError(
-        "uri_too_long", 414, "request_uri_too_large", "URI Too Long", "The URL is too long."
+        "healthz_method_not_allowed",
+        405,
+        "method_not_allowed",
+        "Method Not Allowed",
+        "The gateway health answers GET and HEAD only.",
+        allow="GET, HEAD",
     ),
-    GatewayError("not_found", 404, "not_found", "Not Found", "No service serves this path."),
-    GatewayError(
-        "too_large",
+    _error(408, "request_timeout", "Request Timeout", "The request was not received in time."),
+    _error(411, "length_required", "Length Required", "The request body needs a length."),
+    _error(
         413,
         "request_entity_too_large",
         "Request Entity Too Large",
         "The request body is larger than the gateway accepts.",
     ),
-    GatewayError(
-        "rate_limited",
+    _error(414, "request_uri_too_large", "URI Too Long", "The URL is too long."),
+    _error(
+        431,
+        "request_header_fields_too_large",
+        "Request Header Fields Too Large",
+        "The request headers are larger than the gateway accepts.",
+        status_from=(494,),
+    ),
+    _error(
         429,
         "too_many_requests",
         "Too Many Requests",
         "Too many requests from this client; slow down.",
         retry_after=1,
     ),
-    GatewayError("bad_gateway", 502, "bad_gateway", "Bad Gateway", "The service is not reachable."),
-    GatewayError(
-        "gateway_timeout",
-        504,
-        "gateway_timeout",
-        "Gateway Timeout",
-        "The service did not answer in time.",
+    _error(500, "internal_error", "Internal Server Error", "The gateway failed to answer."),
+    _error(
+        501,
+        "not_implemented",
+        "Not Implemented",
+        "The gateway does not support this transfer coding or feature.",
+    ),
+    _error(502, "bad_gateway", "Bad Gateway", "The service is not reachable."),
+    _error(
+        503,
+        "service_unavailable",
+        "Service Unavailable",
+        "The service cannot take requests now.",
+        retry_after=1,
+    ),
+    _error(504, "gateway_timeout", "Gateway Timeout", "The service did not answer in time."),
+    _error(
+        505,
+        "http_version_not_supported",
+        "HTTP Version Not Supported",
+        "The gateway speaks HTTP/1.0 and HTTP/1.1.",
     ),
 )
 
@@ -105,9 +149,12 @@ class GatewaySettings:
     max_body_size: str = "1m"
     connect_timeout: str = "5s"
     read_timeout: str = "60s"
+    client_timeout: str = "15s"
+    send_timeout: str = "30s"
     user: str | None = None
     cors_origins: tuple[str, ...] = ()
     errors: tuple[GatewayError, ...] = field(default=ERRORS)
+    forwarded_methods: tuple[str, ...] = FORWARDED_METHODS
 
 
 def render(root: Path, upstreams: Sequence[Upstream], settings: GatewaySettings) -> str:
@@ -118,6 +165,7 @@ def render(root: Path, upstreams: Sequence[Upstream], settings: GatewaySettings)
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - nginx config, not HTML
     )
+    environment.filters["regex_escape"] = re.escape
     template = environment.get_template(TEMPLATE.as_posix())
     return template.render(services=upstreams, **settings.__dict__)
 

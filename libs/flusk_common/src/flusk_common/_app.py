@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, RequestRedirect, ValidationError
 
 from ._auth import init_api_keys
 from ._body import init_json_body
@@ -38,6 +38,11 @@ class RecordIdConverter(IntegerConverter):
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         super().__init__(map, min=1, max=MAX_RECORD_ID)
 
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(MAX_RECORD_ID)) or value.startswith("0"):
+            raise ValidationError()  # one spelling per id, and no int() of a huge number
+        return super().to_python(value)
+
 
 class ServiceApp(Flask):
     """A Flask app whose request session is committed once, right after a successful view.
@@ -50,14 +55,18 @@ class ServiceApp(Flask):
     json_provider_class = OrjsonProvider
 
     def raise_routing_exception(self, request: Request) -> NoReturn:
-        """A 405 only where the path routes for another method; otherwise a 404.
+        """A path routes as it is sent, or it is a 404: never a redirect, nor a misleading 405.
 
-        Werkzeug picks a rule by its pattern and converts the path's values afterwards, so
-        ``PATCH /foss/0`` (an id no converter takes) would be a 405 while ``GET`` is a 404.
+        Werkzeug redirects merged or missing slashes to an absolute URL built from the
+        client's Host header; here such a path is unknown like any other. And it picks a
+        rule by its pattern before converting the path's values, so ``PATCH /foss/0`` (an
+        id no converter takes) would be a 405 while ``GET`` is a 404: a 405 stands only
+        where the path routes for another method.
         """
         error = request.routing_exception
-        if isinstance(error, MethodNotAllowed) and not self._routes_for(
-            request, error.valid_methods or ()
+        if isinstance(error, RequestRedirect) or (
+            isinstance(error, MethodNotAllowed)
+            and not self._routes_for(request, error.valid_methods or ())
         ):
             raise NotFound()
         super().raise_routing_exception(request)
@@ -109,6 +118,8 @@ def create_service_app(
     app.url_map.converters["id"] = RecordIdConverter
     for resource in resources:
         app.url_map.converters[resource.name] = resource.converter()
+    # A path with doubled slashes is not another spelling of a route: it is unknown.
+    app.url_map.merge_slashes = False
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Flask's documented way to trust exactly `hops` proxies' X-Forwarded-* headers.

@@ -295,8 +295,8 @@ class _KeyConverter(BaseConverter):
     def to_python(self, value: str) -> Any:
         key: Any = value
         if self.regex == _DIGITS:
-            if len(value) > _MAX_DIGITS:  # int() refuses thousands of digits; no key has them
-                raise ValidationError()
+            if len(value) > _MAX_DIGITS or (value.startswith("0") and value != "0"):
+                raise ValidationError()  # one spelling per key; int() refuses huge numbers
             key = int(value)
         validator: Validator = self.resource.key_validator
         if not validator.is_valid(key):

@@ -14,6 +14,12 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Above the gateway's limits (8k request line and header line, 32k of headers, see
+# gateway/nginx.conf.j2): the gateway refuses oversized requests first, as problem+json,
+# and never forwards one that gunicorn would refuse with its own HTML page.
+limit_request_line = 8190  # gunicorn's maximum
+limit_request_fields = 32768  # gunicorn's maximum; 32k of headers hold fewer
+limit_request_field_size = 16384
 accesslog = "-"
 errorlog = "-"
 access_log_format = (
