@@ -38,6 +38,13 @@ def revision(engine: sa.Engine) -> str:
         return str(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar())
 
 
+def add_own_license(engine: sa.Engine) -> None:
+    """A license of the user's own, which no migration knows."""
+    execute(
+        engine, TABLE.insert().values(spdx_id="LicenseRef-Mine", name="Mine", osi_approved=False)
+    )
+
+
 def execute(engine: sa.Engine, statement: sa.Executable) -> None:
     with engine.begin() as connection:
         connection.execute(statement)
@@ -94,10 +101,7 @@ def test_upgrade_migrations_loads_valid_licenses(
 def test_downgrade_migrations_removes_unchanged_licenses(
     migrated_database_url: str, migrations: Any, engine: sa.Engine
 ) -> None:
-    execute(
-        engine,
-        TABLE.insert().values(spdx_id="LicenseRef-Mine", name="Mine", osi_approved=False),
-    )
+    add_own_license(engine)
     execute(engine, TABLE.update().where(TABLE.c.spdx_id == "MIT").values(name="The MIT"))
     migrations.downgrade(migrated_database_url, revision="0001")
     assert revision(engine) == "0001"
@@ -136,10 +140,7 @@ def test_upgrade_migrations_after_downgrade_keeps_changed_licenses(
 def test_downgrade_migrations_to_base(
     migrated_database_url: str, migrations: Any, engine: sa.Engine
 ) -> None:
-    execute(
-        engine,
-        TABLE.insert().values(spdx_id="LicenseRef-Mine", name="Mine", osi_approved=False),
-    )
+    add_own_license(engine)
     migrations.downgrade(migrated_database_url)
     assert table_names(engine) <= {"alembic_version"}
     migrations.upgrade(migrated_database_url)

@@ -54,13 +54,6 @@ def check_license(spdx_id: str | None) -> None:
         ) from None
 
 
-def get_foss_or_raise(*, session: Session, foss_id: int) -> Foss:
-    foss = backend.get(session=session, foss_id=foss_id)
-    if foss is None:
-        raise RecordNotFound(f"There is no foss with id {foss_id}.")
-    return foss
-
-
 def create_foss(*, session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     fields = _normalized(data)
     check_license(fields["license"])
@@ -102,3 +95,10 @@ def replace_foss(*, session: Session, foss_id: int, data: Mapping[str, Any]) -> 
 def delete_foss(*, session: Session, foss_id: int) -> None:
     foss = get_foss_or_raise(session=session, foss_id=foss_id)
     backend.delete(session=session, foss=foss)
+
+
+def get_foss_or_raise(*, session: Session, foss_id: int) -> Foss:
+    foss = backend.get(session=session, foss_id=foss_id)
+    if foss is None:
+        raise RecordNotFound(f"There is no foss with id {foss_id}.")
+    return foss

@@ -13,13 +13,6 @@ from . import backend
 from .models import License
 
 
-def get_license_or_raise(*, session: Session, spdx_id: str) -> License:
-    license_ = backend.get(session=session, spdx_id=spdx_id)
-    if license_ is None:
-        raise RecordNotFound(f"There is no license with SPDX id {spdx_id!r}.")
-    return license_
-
-
 def create_license(*, session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     return backend.create(session=session, fields=data).to_dict()
 
@@ -48,3 +41,10 @@ def replace_license(*, session: Session, spdx_id: str, data: Mapping[str, Any]) 
 def delete_license(*, session: Session, spdx_id: str) -> None:
     license_ = get_license_or_raise(session=session, spdx_id=spdx_id)
     backend.delete(session=session, license_=license_)
+
+
+def get_license_or_raise(*, session: Session, spdx_id: str) -> License:
+    license_ = backend.get(session=session, spdx_id=spdx_id)
+    if license_ is None:
+        raise RecordNotFound(f"There is no license with SPDX id {spdx_id!r}.")
+    return license_
