@@ -4,9 +4,10 @@ Checks what would otherwise fail obscurely (nginx missing, a port taken, a datab
 does not exist), applies every service's migrations, renders the gateway config under
 ``var/``, starts every process under `supervise.Supervisor`, and prints the URLs once
 every service answers ``/readyz``. A saved change to a service's code, schemas or
-migrations reloads that service (migrating it first when its migrations changed); a change
-to flusk_common restarts every service. A service that fails to start or dies is reported
-and the others keep serving; the next change to it starts it again. Ctrl-C, SIGTERM,
+migrations restarts that service's gunicorn (migrating first when its migrations changed);
+a change to flusk_common restarts every service. The rest of the stack stays up. A service
+that fails to start or dies is reported and the others keep serving; the next change to it
+starts it again. Ctrl-C, SIGTERM,
 SIGHUP or a closed output stop everything.
 """
 
@@ -194,10 +195,7 @@ class Stack:
         if advice is not None:
             raise MissingDatabaseError(advice)
         output.lines(service.name, (f"{line}\n".encode() for line in result.stderr.splitlines()))
-        output.say(
-            f"migrating {service.name} failed (above); it starts once a saved change fixes it",
-            service.name,
-        )
+        output.say(f"migrating {service.name} failed (above); a saved change tries again")
         return False
 
     def service_environment(self, service: Service) -> dict[str, str]:
@@ -221,7 +219,6 @@ class Stack:
             command,
             {**self.environ, **self.service_environment(service)},
             stop_signal=signal.SIGTERM,  # gunicorn's graceful stop
-            reload_signal=signal.SIGHUP,  # new workers with the new code, then the old ones go
             grace_seconds=graceful_timeout(self.environ),
         )
 
@@ -251,7 +248,7 @@ def prepare(root: Path, environ: Mapping[str, str]) -> Stack:
 def opening_banner(stack: Stack) -> str:
     log_dir = stack.var_dir / "log"
     lines = [
-        "Flusk is starting; Ctrl-C stops everything. A saved change reloads its service.",
+        "Flusk is starting; Ctrl-C stops everything. A saved change restarts its service.",
         f"  logs     {log_dir}/<service>.log (make logs service=<service>)",
     ]
     for service in stack.services:
@@ -289,7 +286,7 @@ def answers(url: str) -> bool:
 
 
 class LocalRun:
-    """The stack in the foreground: started, watched, reloaded, stopped."""
+    """The stack in the foreground: started, watched, restarted on change, stopped."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
@@ -327,40 +324,35 @@ class LocalRun:
         return down if all(map(answers, urls)) else None
 
     def apply(self, changes: Changes) -> None:
-        """Reload what the saved changes touch, migrating first where migrations changed."""
+        """Restart what the saved changes touch, migrating first where migrations changed."""
         for service in self.stack.services:
             name = service.name
             if not (changes.shared or name in changes.code or name in changes.migrations):
                 continue
             if name in changes.migrations or name in self.unmigrated:
-                self.output.say(f"migrating {name}", name)
+                self.output.say(f"migrating {name}")
                 try:
                     migrated = self.stack.migrate(service, self.output)
                 except MissingDatabaseError as exc:
-                    self.output.say(str(exc), name)
+                    self.output.say(str(exc))
                     migrated = False
                 if not migrated:
                     self.unmigrated.add(name)
                     continue
                 self.unmigrated.discard(name)
-            program = self.stack.program(service)
-            if changes.shared:  # flusk_common is imported by gunicorn's master too
-                self.supervisor.restart(program)
-            else:
-                self.supervisor.reload(program)
+            self.supervisor.restart(self.stack.program(service))
 
     def report_exits(self) -> int | None:
         """Say which processes ended by themselves; an exit status if the run must end."""
         for name, returncode in self.supervisor.exited:
             how = describe_exit(returncode)
             if name == "gateway":
-                self.output.say(f"the gateway stopped ({how}): stopping everything", name)
+                self.output.say(f"the gateway stopped ({how}): stopping everything")
                 self.supervisor.request_stop("the gateway stopped")
                 return 1
             self.output.say(
                 f"{name} stopped ({how}); the others keep serving. "
-                f"Save a change to {name} to start it again.",
-                name,
+                f"Save a change to {name} to start it again."
             )
         self.supervisor.exited.clear()
         return None

@@ -1,11 +1,11 @@
-"""The processes of ``make run`` kept under one roof: started, relayed, reloaded, stopped.
+"""The processes of ``make run`` kept under one roof: started, relayed, restarted, stopped.
 
 Each process runs in a session (and process group) of its own, so a terminal's Ctrl-C or
 hang-up reaches flusk-run alone, which then stops every group in order: the gateway first
 with its graceful signal (requests in flight finish), then the services, each given its
 grace period before SIGKILL. On Linux each process also gets a parent-death signal, so a
 flusk-run killed outright (SIGKILL) leaves no orphan behind. A process that dies is
-reported and the others go on; `start` brings it back.
+reported and the others go on; `restart` brings it back.
 
 Every line a process prints is copied to the terminal, prefixed with its name, and to
 ``<log_dir>/<name>.log`` unprefixed. A terminal or pipe that goes away (``make run | head``)
@@ -35,13 +35,12 @@ _EXIT_EVENTS = select.POLLERR | select.POLLHUP
 
 @dataclass(frozen=True)
 class Program:
-    """A process of the stack: how to start it and which signals stop or reload it."""
+    """A process of the stack: how to start it, the signal that stops it gracefully, how long."""
 
     name: str
     command: list[str]
     env: dict[str, str]
     stop_signal: signal.Signals = signal.SIGTERM
-    reload_signal: signal.Signals | None = None
     grace_seconds: float = 20.0
 
 
@@ -115,12 +114,9 @@ class Output:
             log.write(b"".join(lines))
         self.write(b"".join(prefix + line for line in lines))
 
-    def say(self, message: str, name: str | None = None) -> None:
-        """flusk-run's own words, about process ``name`` if given (copied to its log too)."""
-        line = f"flusk-run: {message}\n".encode()
-        if name is not None and name in self.logs:
-            self.logs[name].write(line)
-        self.write(line)
+    def say(self, message: str) -> None:
+        """flusk-run's own words, on the terminal only: a log holds what its process printed."""
+        self.write(f"flusk-run: {message}\n".encode())
 
     def close(self) -> None:
         for log in self.logs.values():
@@ -172,21 +168,17 @@ class Supervisor:
         self.groups.add(process.pid)
         self.by_fd[process.stdout.fileno()] = child
         self.poller.register(process.stdout.fileno(), select.POLLIN)
-        self.output.say(f"{program.name} started (pid={process.pid})", program.name)
-
-    def reload(self, program: Program) -> None:
-        """Reload in place if it runs and can (gunicorn's SIGHUP), else start it afresh."""
-        if self.running(program.name) and program.reload_signal is not None:
-            self.output.say(f"reloading {program.name}", program.name)
-            self._signal(self.children[program.name].process.pid, program.reload_signal)
-        else:
-            self.restart(program)
+        self.output.say(f"{program.name} started (pid={process.pid})")
 
     def restart(self, program: Program) -> None:
-        """Stop it gracefully if it runs, then start it again with ``program``."""
+        """Stop it gracefully if it runs, then start it again with ``program``.
+
+        Saves that come while it stops just leave the restart pending: the process that
+        starts reads the files as they are then.
+        """
         child = self.children.get(program.name)
         if child is not None and child.process.poll() is None:
-            self.output.say(f"restarting {program.name}", program.name)
+            self.output.say(f"restarting {program.name}")
             child.restart = True
             child.program = program
             self._signal(child.process.pid, program.stop_signal)
@@ -215,6 +207,7 @@ class Supervisor:
                 continue
             self._relay(child, final=True)
             del self.children[name]
+            self._kill_group(child.process.pid)  # a dead gunicorn master's workers go too
             if child.restart:
                 self.start(child.program)
             elif self.stop_reason is None:
@@ -280,7 +273,7 @@ class Supervisor:
                     if time.monotonic() > deadline or self.hurry:
                         for name in started:
                             if self.running(name):
-                                self.output.say(f"{name} is slow to stop: killing it", name)
+                                self.output.say(f"{name} is slow to stop: killing it")
                                 self._kill_group(self.children[name].process.pid)
                     self.step(0.1)
         self.step(0)

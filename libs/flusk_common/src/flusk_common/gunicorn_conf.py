@@ -5,6 +5,8 @@ Each value can be overridden from the environment (``PORT``, ``WEB_CONCURRENCY``
 
 import os
 
+from flusk_common._logging import gunicorn_logging_config
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -13,6 +15,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 accesslog = "-"
 errorlog = "-"
+# gunicorn's own lines in the app's format (LOG_FORMAT=json: JSON too), with the request id.
+logconfig_dict = gunicorn_logging_config(os.environ)
 access_log_format = (
     '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
     " forwarded_for=%({x-forwarded-for}i)s"
