@@ -1,7 +1,7 @@
-"""`make db-revision` writes a migration that `make lint` accepts as it is.
+"""`make db-revision` writes a migration `make lint` accepts; `make db-upgrade-sql` the pending SQL.
 
 On a copy of a service (foss) in a scratch repository with the real Makefile and ruff
-settings: migrate to head, add a model, run `make db-revision`, then ruff on the result.
+settings, and its own SQLite database.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT
 
 SERVICE = "foss"
+BIN_DIR = Path(sys.executable).parent
 NEW_MODEL = """
 
 class ZzNote({base}):
@@ -53,11 +54,33 @@ def run(command: list[str], root: Path) -> str:
     return result.stdout
 
 
+def alembic(root: Path, *arguments: str) -> str:
+    alembic_ini = str(root / "services" / SERVICE / "alembic.ini")
+    return run([str(BIN_DIR / "alembic"), "-c", alembic_ini, *arguments], root)
+
+
+def make(root: Path, *arguments: str) -> str:
+    """A target of the real Makefile, with this environment's tools instead of .venv's."""
+    return run(["make", "--no-print-directory", "-o", "venv", f"BIN={BIN_DIR}", *arguments], root)
+
+
+def test_print_only_pending_migrations(scratch_repository: Path) -> None:
+    root = scratch_repository
+    alembic(root, "upgrade", "+1")
+
+    pending = make(root, "db-upgrade-sql", f"service={SERVICE}")
+    alembic(root, "upgrade", "head")
+    nothing = make(root, "db-upgrade-sql", f"service={SERVICE}")
+
+    steps = [line for line in pending.splitlines() if line.startswith("-- Running upgrade")]
+    assert steps, pending
+    assert not any(step.startswith("-- Running upgrade  ->") for step in steps)  # not the first
+    assert "-- Running upgrade" not in nothing
+
+
 def test_write_revision_that_lint_accepts(scratch_repository: Path) -> None:
     root = scratch_repository
-    bin_dir = Path(sys.executable).parent
-    alembic_ini = str(root / "services" / SERVICE / "alembic.ini")
-    run([str(bin_dir / "alembic"), "-c", alembic_ini, "upgrade", "head"], root)
+    alembic(root, "upgrade", "head")
     models = root / "services" / SERVICE / "src" / SERVICE / "models.py"
     base = re.search(r"^class (\w+)\(DeclarativeBase\)", models.read_text(), re.MULTILINE)
     assert base is not None, "the service declares its DeclarativeBase in models.py"
@@ -65,8 +88,7 @@ def test_write_revision_that_lint_accepts(scratch_repository: Path) -> None:
     versions = root / "services" / SERVICE / "migrations" / "versions"
     before = set(versions.iterdir())
 
-    make = ["make", "-o", "venv", f"BIN={bin_dir}", "db-revision", f"service={SERVICE}"]
-    run([*make, "msg=add zz note"], root)
+    make(root, "db-revision", f"service={SERVICE}", "msg=add zz note")
 
     written = set(versions.iterdir()) - before
     assert [path.name.endswith("_add_zz_note.py") for path in written] == [True]
