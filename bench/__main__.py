@@ -17,17 +17,24 @@ import platform
 import shutil
 import statistics
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from . import chart, report
-from .load import CONNECTIONS, THREADS, Load, RunResult, run
+from .load import CONNECTIONS, THREADS, run
 from .scenarios import READ_ROWS, SCENARIOS, Scenario
-from .stack import ROOT, Database, PostgresDatabase, SQLiteDatabase, Stack
+from .stack import ROOT, Database, PostgresDatabase, SQLiteDatabase, Stack, running_stack
 
 VAR = ROOT / "var" / "bench"
+MEDIANS = ("requests_per_second", "p50_ms", "p99_ms", "cpu_ms_per_request")
+# Whose workers' CPU time a request of each target costs: via the gateway, nginx's too.
+SERVED_BY = {
+    "foss": ("foss",),
+    "gateway": ("gateway", "foss"),
+    "flask": ("flask",),
+    "wsgi": ("wsgi",),
+}
 SAVED = ROOT / "bench" / "results"
 
 
@@ -39,7 +46,7 @@ class Plan:
     page_rows: int
 
 
-FULL = Plan(rounds=3, seconds=5, warmup_seconds=1, page_rows=1_000_000)
+FULL = Plan(rounds=5, seconds=3, warmup_seconds=1, page_rows=1_000_000)
 QUICK = Plan(rounds=2, seconds=1, warmup_seconds=0, page_rows=100_000)
 
 
@@ -56,60 +63,49 @@ def measure_scenario(
     for app, url in urls.items():
         scenario.check(app, url, rows)
         if plan.warmup_seconds:
-            run(_load(scenario, app, url, rows, f"{label}-warmup"), plan.warmup_seconds)
-    rounds: dict[str, list[RunResult]] = {app: [] for app in scenario.apps}
+            run(scenario.load_for(app, url, rows, f"{label}-warmup"), plan.warmup_seconds)
+    rounds: dict[str, list[dict[str, Any]]] = {app: [] for app in scenario.apps}
     for number in range(plan.rounds):
         for app, url in urls.items():
-            result = run(_load(scenario, app, url, rows, f"{label}-{number}"), plan.seconds)
-            rounds[app].append(result)
+            servers = [stack.servers[name] for name in SERVED_BY[app]]
+            cpu_before = sum(server.cpu_seconds() for server in servers)
+            result = run(scenario.load_for(app, url, rows, f"{label}-{number}"), plan.seconds)
+            cpu = sum(server.cpu_seconds() for server in servers) - cpu_before
+            cpu_ms = round(1000 * cpu / max(result.requests, 1), 3)
+            rounds[app].append({**result.as_dict(), "cpu_ms_per_request": cpu_ms})
     measured = {}
     for app, results in rounds.items():
         measured[app] = {
-            "requests_per_second": statistics.median(r.requests_per_second for r in results),
-            "p50_ms": statistics.median(r.p50_ms for r in results),
-            "p99_ms": statistics.median(r.p99_ms for r in results),
-            "bad_statuses": sum(r.bad_statuses for r in results),
-            "socket_errors": sum(r.socket_errors for r in results),
-            "rounds": [r.as_dict() for r in results],
+            **{key: statistics.median(r[key] for r in results) for key in MEDIANS},
+            "bad_statuses": sum(r["bad_statuses"] for r in results),
+            "socket_errors": sum(r["socket_errors"] for r in results),
+            "rounds": results,
         }
         say(report.run_line(scenario, app, measured[app]))
     return measured
 
 
-def _load(scenario: Scenario, app: str, url: str, rows: int, label: str) -> Load:
-    load = scenario.load(app, url, rows)
-    if scenario.name == "create":  # every run creates emails of its own
-        prefix = f"{label}-{app}-{time.time_ns()}"
-        load = dataclasses.replace(load, arguments=(*load.arguments, prefix))
-    return load
-
-
 def measure_database(database: Database, plan: Plan) -> dict[str, Any]:
     folder = VAR / database.name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    database.create()
-    try:
-        database.migrate()
-        database.seed(READ_ROWS)
-        stack = Stack(database, folder)
-        stack.start()
-        try:
-            scenarios: dict[str, Any] = {}
-            for table, rows in (("read", READ_ROWS), ("pages", plan.page_rows)):
-                if table == "pages":
-                    say(f"  seeding {rows:,} rows")
-                    database.seed(rows)
-                for scenario in (s for s in SCENARIOS if s.table == table):
-                    label = f"{database.name}-{scenario.name}"
-                    scenarios[scenario.name] = measure_scenario(scenario, stack, plan, rows, label)
-            rss = {app: stack.servers[app].worker_rss_mb() for app in ("foss", "flask", "wsgi")}
-        finally:
-            stack.stop()
-    finally:
-        database.drop()
-    say(f"  worker RSS after load (MB): {rss}")
-    return {"scenarios": scenarios, "worker_rss_mb": rss, "logs": str(folder)}
+    with running_stack(database, folder, READ_ROWS) as stack:
+        scenarios: dict[str, Any] = {}
+        for table, rows in (("read", READ_ROWS), ("pages", plan.page_rows)):
+            if table == "pages":
+                say(f"  seeding {rows:,} rows")
+                database.seed(rows)
+            for scenario in (s for s in SCENARIOS if s.table == table):
+                label = f"{database.name}-{scenario.name}"
+                scenarios[scenario.name] = measure_scenario(scenario, stack, plan, rows, label)
+        apps = ("foss", "flask", "wsgi")
+        rss = {app: stack.servers[app].worker_rss_mb() for app in apps}
+        pss = {app: stack.servers[app].worker_pss_mb() for app in apps}
+    say(f"  worker RSS after load (MB): {rss}; PSS: {pss}")
+    return {
+        "scenarios": scenarios,
+        "worker_rss_mb": rss,
+        "worker_pss_mb": pss,
+        "logs": str(folder.relative_to(ROOT)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

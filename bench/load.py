@@ -49,19 +49,25 @@ def wrk_binary() -> str:
     return found
 
 
-def run(load: Load, seconds: int) -> RunResult:
-    """``load`` for ``seconds`` from 2 threads over 32 connections, with latency percentiles."""
-    command = [wrk_binary(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+def command(load: Load, seconds: int) -> list[str]:
+    """wrk sending ``load`` for ``seconds`` from 2 threads over 32 connections."""
+    arguments = [wrk_binary(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     if load.script:
-        command += ["-s", str(LUA / load.script)]
-    command.append(load.url)
+        arguments += ["-s", str(LUA / load.script)]
+    arguments.append(load.url)
     if load.arguments:
-        command += ["--", *load.arguments]
+        arguments += ["--", *load.arguments]
+    return arguments
+
+
+def run(load: Load, seconds: int) -> RunResult:
+    """``load`` for ``seconds``: requests per second and latency percentiles."""
+    command_line = command(load, seconds)
     completed = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, check=False, timeout=seconds + 60
+        command_line, capture_output=True, text=True, check=False, timeout=seconds + 60
     )
     if completed.returncode != 0:
-        raise LoadError(f"{' '.join(command)} failed:\n{completed.stderr}{completed.stdout}")
+        raise LoadError(f"{' '.join(command_line)} failed:\n{completed.stderr}{completed.stdout}")
     return parse(completed.stdout)
 
 

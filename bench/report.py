@@ -23,17 +23,54 @@ class Goal:
     compare: Callable[[float, float], bool]
     sign: str
     unit: str = TIMES
+    # The same comparison in workers' CPU time per request, which noise moves much less.
+    cpu_name: str | None = None
 
     def text(self) -> str:
         return f"{self.sign} {self.target:g}{self.unit}"
 
 
 GOALS = (
-    Goal("read_vs_flask", "`GET /foss/<id>` direct / bare Flask + ORM", 1.0, operator.ge, "≥"),
-    Goal("read_vs_wsgi", "`GET /foss/<id>` direct / raw WSGI floor", 0.5, operator.ge, "≥"),
-    Goal("gateway_vs_direct", "`GET /foss/<id>` via gateway / direct", 0.9, operator.ge, "≥"),
-    Goal("create_vs_flask", "`POST /foss` / bare Flask + ORM", 1.0, operator.ge, "≥"),
-    Goal("deep_vs_first", "deep page's cost / first page's (foss)", 1.1, operator.le, "≤"),
+    Goal(
+        "read_vs_flask",
+        "`GET /foss/<id>` direct / bare Flask + ORM",
+        1.0,
+        operator.ge,
+        "≥",
+        cpu_name="read_cpu_vs_flask",
+    ),
+    Goal(
+        "read_vs_wsgi",
+        "`GET /foss/<id>` direct / raw WSGI floor",
+        0.5,
+        operator.ge,
+        "≥",
+        cpu_name="read_cpu_vs_wsgi",
+    ),
+    Goal(
+        "gateway_vs_direct",
+        "`GET /foss/<id>` via gateway / direct",
+        0.9,
+        operator.ge,
+        "≥",
+        cpu_name="gateway_cpu_vs_direct",
+    ),
+    Goal(
+        "create_vs_flask",
+        "`POST /foss` / bare Flask + ORM",
+        1.0,
+        operator.ge,
+        "≥",
+        cpu_name="create_cpu_vs_flask",
+    ),
+    Goal(
+        "deep_vs_first",
+        "deep page's cost / first page's (foss)",
+        1.1,
+        operator.le,
+        "≤",
+        cpu_name="deep_vs_first_cpu",
+    ),
     Goal("worker_rss", "foss worker RSS after load", 60, operator.le, "≤", " MB"),
     Goal("p99_over_p50", "worst p99 / p50 of foss, direct", 3.0, operator.le, "≤"),
 )
@@ -42,6 +79,11 @@ GOALS = (
 def _rate(scenarios: dict[str, Any], scenario: str, app: str) -> float:
     rate: float = scenarios[scenario][app]["requests_per_second"]
     return rate
+
+
+def _cpu(scenarios: dict[str, Any], scenario: str, app: str) -> float:
+    cpu: float = scenarios[scenario][app]["cpu_ms_per_request"]
+    return cpu
 
 
 def ratios(measured: dict[str, Any]) -> dict[str, float]:
@@ -53,8 +95,18 @@ def ratios(measured: dict[str, Any]) -> dict[str, float]:
             values[f"{scenario.name}_vs_{baseline}"] = _rate(
                 scenarios, scenario.name, "foss"
             ) / _rate(scenarios, scenario.name, baseline)
+        for baseline in ("flask", "wsgi"):
+            values[f"{scenario.name}_cpu_vs_{baseline}"] = _cpu(
+                scenarios, scenario.name, baseline
+            ) / _cpu(scenarios, scenario.name, "foss")
     values["gateway_vs_direct"] = _rate(scenarios, "read", "gateway") / _rate(
         scenarios, "read", "foss"
+    )
+    values["gateway_cpu_vs_direct"] = _cpu(scenarios, "read", "foss") / _cpu(
+        scenarios, "read", "gateway"
+    )
+    values["deep_vs_first_cpu"] = _cpu(scenarios, "deep_page", "foss") / _cpu(
+        scenarios, "first_page", "foss"
     )
     for app in ("foss", "flask", "wsgi"):
         first, deep = _rate(scenarios, "first_page", app), _rate(scenarios, "deep_page", app)
@@ -89,15 +141,20 @@ def failed_requests(results: dict[str, Any]) -> int:
 def run_line(scenario: Scenario, app: str, figures: dict[str, Any]) -> str:
     errors = figures["bad_statuses"] + figures["socket_errors"]
     return (
-        f"  {scenario.title:28} {APP_TITLES[app]:24} {figures['requests_per_second']:8.0f} req/s"
+        f"  {scenario.title:28} {APP_TITLES[app]:24} {figures['requests_per_second']:6.0f} req/s"
         f"  p50 {figures['p50_ms']:6.2f} ms  p99 {figures['p99_ms']:6.2f} ms"
+        f"  CPU {figures['cpu_ms_per_request']:5.2f} ms/request"
         + (f"  ERRORS {errors}" if errors else "")
     )
 
 
-def _value(goal: Goal, value: float) -> str:
+def _value(goal: Goal, ratios: dict[str, float]) -> str:
+    value = ratios[goal.name]
     shown = f"{value:.0f}{goal.unit}" if goal.unit == " MB" else f"{value:.2f}{goal.unit}"
-    return f"{shown} {'met' if goal.compare(value, goal.target) else '**not met**'}"
+    text = f"{shown} {'met' if goal.compare(value, goal.target) else '**not met**'}"
+    if goal.cpu_name:
+        text += f" (CPU {ratios[goal.cpu_name]:.2f}{goal.unit})"
+    return text
 
 
 def goals_table(results: dict[str, Any]) -> str:
@@ -108,7 +165,7 @@ def goals_table(results: dict[str, Any]) -> str:
         cells = [goal.title, goal.text()]
         for measured in databases.values():
             skipped = "skipped" in measured
-            cells.append("skipped" if skipped else _value(goal, measured["ratios"][goal.name]))
+            cells.append("skipped" if skipped else _value(goal, measured["ratios"]))
         lines.append(_row(cells))
     return "\n".join(lines)
 
@@ -130,9 +187,40 @@ def throughput_table(results: dict[str, Any]) -> str:
                 f = figures[app]
                 cells.append(
                     f"{f['requests_per_second']:,.0f}/s, p50 {f['p50_ms']:.1f} ms,"
-                    f" p99 {f['p99_ms']:.1f} ms"
+                    f" p99 {f['p99_ms']:.1f} ms, CPU {f['cpu_ms_per_request']:.2f} ms"
                 )
             lines.append(_row(cells))
+    return "\n".join(lines)
+
+
+def cpu_table(results: dict[str, Any]) -> str:
+    """Workers' CPU time per request: steadier than throughput on a busy machine."""
+    databases = {n: m for n, m in results["databases"].items() if "skipped" not in m}
+    header = ["scenario", *(f"{DATABASE_TITLES[n]}: foss / Flask / WSGI" for n in databases)]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for scenario in SCENARIOS:
+        cells = [scenario.title.replace("<", "&lt;")]
+        for measured in databases.values():
+            figures = measured["scenarios"][scenario.name]
+            foss, flask, wsgi = (
+                figures[a]["cpu_ms_per_request"] for a in ("foss", "flask", "wsgi")
+            )
+            ratio = measured["ratios"][f"{scenario.name}_cpu_vs_flask"]
+            cells.append(f"{foss:.2f} / {flask:.2f} / {wsgi:.2f} ms ({ratio:.2f}{TIMES})")
+        lines.append(_row(cells))
+    return "\n".join(lines)
+
+
+def memory_table(results: dict[str, Any]) -> str:
+    databases = {n: m for n, m in results["databases"].items() if "skipped" not in m}
+    header = ["app", *(f"{DATABASE_TITLES[n]}: RSS / PSS" for n in databases)]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for app in ("foss", "flask", "wsgi"):
+        cells = [APP_TITLES[app]]
+        for measured in databases.values():
+            rss, pss = max(measured["worker_rss_mb"][app]), max(measured["worker_pss_mb"][app])
+            cells.append(f"{rss:.0f} / {pss:.0f} MB")
+        lines.append(_row(cells))
     return "\n".join(lines)
 
 
@@ -148,7 +236,7 @@ def summary(results: dict[str, Any]) -> str:
             continue
         lines.append(f"  {DATABASE_TITLES[name]}:")
         for goal in GOALS:
-            value = _value(goal, measured["ratios"][goal.name]).replace("**", "")
+            value = _value(goal, measured["ratios"]).replace("**", "")
             lines.append(f"    {goal.title.replace('`', ''):46} {goal.text():7} {value}")
     return "\n".join(lines)
 
@@ -162,7 +250,13 @@ def markdown(results: dict[str, Any]) -> str:
         f" {plan['seconds']} s per app (median), {plan['gunicorn_workers']} sync gunicorn"
         f" workers per app; reads over {plan['read_rows']:,} rows, pages over"
         f" {plan['page_rows']:,}.\n\n"
-        f"{goals_table(results)}\n\n{throughput_table(results)}\n"
+        f"{goals_table(results)}\n\n"
+        "Workers' CPU time per request (user + system, gunicorn workers; in brackets, Flask's"
+        " over foss's, so above 1 means foss is cheaper):\n\n"
+        f"{cpu_table(results)}\n\n{throughput_table(results)}\n\n"
+        "Memory of a gunicorn worker after the load (the larger of the two; PSS counts pages"
+        " shared with other processes in proportion):\n\n"
+        f"{memory_table(results)}\n"
     )
 
 

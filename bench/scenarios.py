@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +38,14 @@ class Scenario:
     table: str
     apps: tuple[str, ...]
     load: Callable[[str, str, int], Load]  # (app, base URL, rows in the table) -> Load
+
+    def load_for(self, app: str, base_url: str, rows: int, label: str) -> Load:
+        """The load of one run on ``app``; every run of creates makes emails of its own."""
+        load = self.load(app, base_url, rows)
+        if self.name == "create":
+            prefix = f"{label}-{app}-{time.time_ns()}"
+            load = dataclasses.replace(load, arguments=(*load.arguments, prefix))
+        return load
 
     def check(self, app: str, base_url: str, rows: int) -> None:
         """One request as the load sends it, answered as expected (and a warm-up)."""

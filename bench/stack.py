@@ -9,6 +9,7 @@ Every app gets the same 2 sync gunicorn workers and the same database.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -17,6 +18,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from flusk_tools.run import find_nginx
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = "2"
 STARTUP_SECONDS = 30
+SERVICES = ("foss", "licenses")
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # The gateway's per-client rate limit stays in the config, set far above what one machine
 # can send: wrk is one client, and 429s would measure the limit, not the gateway.
@@ -69,9 +73,9 @@ class Database:
         """Empty foss's table and fill it with ``rows`` records, ids 1..rows."""
         raise NotImplementedError
 
-    def migrate(self) -> None:
-        """Every service's migrations, as its container's migration step runs them."""
-        for service in ("foss", "licenses"):
+    def migrate(self, services: tuple[str, ...] = SERVICES) -> None:
+        """The services' migrations, as their containers' migration step runs them."""
+        for service in services:
             ini = str(ROOT / "services" / service / "alembic.ini")
             env = {**os.environ, "DATABASE_URL": self.url(service)}
             subprocess.run(  # noqa: S603
@@ -95,7 +99,7 @@ class SQLiteDatabase(Database):
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def drop(self) -> None:
-        for service in ("foss", "licenses"):
+        for service in SERVICES:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path(service)}{suffix}").unlink(missing_ok=True)
 
@@ -149,15 +153,10 @@ class PostgresDatabase(Database):
 
     def create(self) -> None:
         self.drop()
-        self._admin(*(f"CREATE DATABASE {self.database(s)}" for s in ("foss", "licenses")))
+        self._admin(*(f"CREATE DATABASE {self.database(s)}" for s in SERVICES))
 
     def drop(self) -> None:
-        self._admin(
-            *(
-                f"DROP DATABASE IF EXISTS {self.database(s)} WITH (FORCE)"
-                for s in ("foss", "licenses")
-            )
-        )
+        self._admin(*(f"DROP DATABASE IF EXISTS {self.database(s)} WITH (FORCE)" for s in SERVICES))
 
     def seed(self, rows: int) -> None:
         import psycopg  # noqa: PLC0415
@@ -233,10 +232,25 @@ class Server:
         assert self.process is not None
         return [child.pid for child in psutil.Process(self.process.pid).children()]
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time its workers (the master's children) have used so far."""
+        total = 0.0
+        for pid in self.worker_pids():
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+        return total
+
     def worker_rss_mb(self) -> list[float]:
         """Resident memory of each gunicorn worker (the master's children), in MB."""
         return [
             round(psutil.Process(pid).memory_info().rss / 1_000_000, 1)
+            for pid in self.worker_pids()
+        ]
+
+    def worker_pss_mb(self) -> list[float]:
+        """Each worker's proportional share of memory (pages shared with others divided)."""
+        return [
+            round(psutil.Process(pid).memory_full_info().pss / 1_000_000, 1)
             for pid in self.worker_pids()
         ]
 
@@ -312,3 +326,23 @@ class Stack:
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop(signal.SIGQUIT if server.name == "gateway" else signal.SIGTERM)
+
+
+@contextmanager
+def running_stack(database: Database, folder: Path, rows: int) -> Iterator[Stack]:
+    """Fresh databases, migrated, foss's table seeded with ``rows``, and the stack started
+    with its output in ``folder`` (emptied first); everything stopped and dropped after."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    database.create()
+    try:
+        database.migrate()
+        database.seed(rows)
+        stack = Stack(database, folder)
+        stack.start()
+        try:
+            yield stack
+        finally:
+            stack.stop()
+    finally:
+        database.drop()
