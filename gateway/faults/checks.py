@@ -51,6 +51,12 @@ def assert_answers(outcomes: list[Outcome], allowed: Iterable[int]) -> None:
     assert not broken, "\n".join(broken[:20])
 
 
+BASE_COLUMNS = frozenset(
+    {"fault", "test", "requests", "statuses", "p50_ms", "p99_ms", "max_ms"}
+    | {"acknowledged_writes", "lost_writes"}
+)
+
+
 @dataclass
 class FaultReport:
     """One fault's row: latency and answers by status, acknowledged writes, lost ones."""
@@ -90,10 +96,15 @@ def role_latency(outcomes: Iterable[Outcome], role: str) -> dict[str, int]:
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
     """The report as aligned text lines, for the end of the run."""
-    header = ("fault", "requests", "statuses", "p50 ms", "p99 ms", "max ms", "acked", "lost")
+    header = ("fault", "requests", "statuses", "p50 ms", "p99 ms", "max ms", "acked", "lost", "")
     lines = [header]
     for row in rows:
         statuses = " ".join(f"{status}:{n}" for status, n in row["statuses"].items())
+        notes = " ".join(
+            f"{name}={row[name]}"
+            for name in sorted(row.keys() - BASE_COLUMNS)
+            if name.endswith("p99_ms") or not name.endswith("_ms")
+        )
         lines.append(
             (
                 row["fault"],
@@ -104,11 +115,12 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
                 str(row["max_ms"]),
                 str(row["acknowledged_writes"]),
                 str(row["lost_writes"]),
+                notes,
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
     ]
 
