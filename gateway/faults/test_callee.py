@@ -64,13 +64,13 @@ def test_keep_creating_while_licenses_killed(stack: FaultStack, report: Report) 
         stack.kill("licenses")
         killed = time.monotonic()
         time.sleep(FAULT_SECONDS)
-        restarted = time.monotonic()
+        restarting = time.monotonic()
         stack.licenses.start()
         serving = time.monotonic()
         time.sleep(2)
     check_creates(report, "licenses killed 12 s (SIGKILL)", load.outcomes)
 
-    licensed = licensed_during(load, killed + 1, restarted)
+    licensed = licensed_during(load, killed + 1, restarting)
     assert licensed
     assert all(o.status == UNAVAILABLE for o in licensed), licensed
     after = licensed_during(load, serving, float("inf"))
