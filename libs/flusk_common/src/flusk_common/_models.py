@@ -67,6 +67,18 @@ class Timestamps:
     )
 
 
+_COLUMN_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _column_names(model: type) -> tuple[str, ...]:
+    """The column attributes of a mapped class, read from its mapper once."""
+    names = _COLUMN_NAMES.get(model)
+    if names is None:
+        mapper: sa.orm.Mapper[Any] = sa.inspect(model)
+        names = _COLUMN_NAMES[model] = tuple(attribute.key for attribute in mapper.column_attrs)
+    return names
+
+
 def serialize(
     instance: object,
     *,
@@ -74,11 +86,12 @@ def serialize(
     exclude: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The column attributes of a mapped ``instance`` as a dict, narrowed by only/exclude."""
-    mapper = sa.inspect(instance, raiseerr=True).mapper
-    names = [attribute.key for attribute in mapper.column_attrs]
+    names = _column_names(type(instance))
     unknown = set(only or ()).union(exclude).difference(names)
     if unknown:
         raise ValueError(f"{type(instance).__name__} has no columns {sorted(unknown)}")
+    if only is None and not exclude:
+        return {name: getattr(instance, name) for name in names}
     selected = [name for name in names if (only is None or name in only) and name not in exclude]
     return {name: getattr(instance, name) for name in selected}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 import jsonschema
@@ -217,13 +218,29 @@ def endpoint_schemas(app: Flask, package: str) -> dict[str, dict[str, Any]]:
     return schemas
 
 
+@dataclass(frozen=True)
+class _EndpointCheck:
+    validator: Validator
+    empty_query: dict[str, Any] | None  # what no query string means, if that is valid
+
+
+def _endpoint_check(schema: dict[str, Any]) -> _EndpointCheck:
+    validator = compile_schema(schema)
+    empty = with_defaults({}, schema) if validator.is_valid({}) else None
+    return _EndpointCheck(validator, empty)
+
+
 def _validate_request() -> None:
     if request.url_rule is None or request.method == "OPTIONS":
         return
-    validators: dict[str, Validator] = current_app.extensions[_EXTENSION]
-    validator = validators.get(str(request.url_rule.endpoint))
-    if validator is None:
+    checks: dict[str, _EndpointCheck] = current_app.extensions[_EXTENSION]
+    check = checks.get(str(request.url_rule.endpoint))
+    if check is None:
         return
+    if not request.args and check.empty_query is not None and not takes_body():
+        g.flusk_query = dict(check.empty_query)  # nothing to check: no schema run per request
+        return
+    validator = check.validator
     schema = cast(Mapping[str, Any], validator.schema)
     if takes_body():
         if request.args:
@@ -241,6 +258,6 @@ def _validate_request() -> None:
 def init_validation(app: Flask, schemas: Mapping[str, dict[str, Any]]) -> None:
     """Compile every endpoint's schema now, and validate each request before its view."""
     app.extensions[_EXTENSION] = {
-        endpoint: compile_schema(schema) for endpoint, schema in schemas.items()
+        endpoint: _endpoint_check(schema) for endpoint, schema in schemas.items()
     }
     app.before_request(_validate_request)
