@@ -29,6 +29,7 @@ PUBLIC_NAMES = [
     "delete_record",
     "fetch_page",
     "flush_or_conflict",
+    "found",
     "get_session",
     "new_metadata",
     "query_params",

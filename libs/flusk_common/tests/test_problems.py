@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from flusk_common import RecordNotFound, found
 from flusk_common.testing import assert_problem
 
 SECRET = "hunter2"
@@ -96,3 +97,9 @@ def test_assert_problem_rejects_other_answers(client: FlaskClient) -> None:
 def test_word_unknown_paths_our_way(client: FlaskClient, path: str) -> None:
     body = assert_problem(client.get(path), 404, "not_found")
     assert body["detail"].startswith("Nothing lives at this URL")
+
+
+def test_found_gives_the_record_or_a_404() -> None:
+    assert found("record", "unused") == "record"
+    with pytest.raises(RecordNotFound, match="There is no gadget 7."):
+        found(None, "There is no gadget 7.")

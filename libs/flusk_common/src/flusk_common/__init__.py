@@ -16,6 +16,7 @@ from ._errors import (
     UpstreamError,
     UpstreamUnavailable,
     ValidationFailed,
+    found,
 )
 from ._logging import configure_logging
 from ._migrations import run_migrations
@@ -47,6 +48,7 @@ __all__ = [
     "delete_record",
     "fetch_page",
     "flush_or_conflict",
+    "found",
     "get_session",
     "new_metadata",
     "query_params",

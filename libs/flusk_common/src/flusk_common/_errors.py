@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,16 @@ class RecordNotFound(NotFound):
 
     code = "record_not_found"
     title = "Record Not Found"
+
+
+R = TypeVar("R")
+
+
+def found(record: R | None, detail: str) -> R:
+    """``record``, or a ``RecordNotFound`` (404) saying ``detail`` when there is none."""
+    if record is None:
+        raise RecordNotFound(detail)
+    return record
 
 
 class Conflict(FluskError):

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from flusk_common import (
     Conflict,
     FieldError,
-    RecordNotFound,
     UpstreamError,
     check_email,
+    found,
     service_client,
 )
 
@@ -105,6 +105,4 @@ def delete_foss(*, session: Session, foss_id: int) -> None:
 
 def get_foss_or_raise(*, session: Session, foss_id: int) -> Foss:
     foss = backend.get(session=session, foss_id=foss_id)
-    if foss is None:
-        raise RecordNotFound(f"There is no foss with id {foss_id}.")
-    return foss
+    return found(foss, f"There is no foss with id {foss_id}.")

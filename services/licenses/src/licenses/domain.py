@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from flusk_common import RecordNotFound
+from flusk_common import found
 
 from . import backend
 from .models import License
@@ -45,6 +45,4 @@ def delete_license(*, session: Session, spdx_id: str) -> None:
 
 def get_license_or_raise(*, session: Session, spdx_id: str) -> License:
     license_ = backend.get(session=session, spdx_id=spdx_id)
-    if license_ is None:
-        raise RecordNotFound(f"There is no license with SPDX id {spdx_id!r}.")
-    return license_
+    return found(license_, f"There is no license with SPDX id {spdx_id!r}.")
