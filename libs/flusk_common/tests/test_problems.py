@@ -101,5 +101,5 @@ def test_word_unknown_paths_our_way(client: FlaskClient, path: str) -> None:
 
 def test_found_gives_the_record_or_a_404() -> None:
     assert found("record", "unused") == "record"
-    with pytest.raises(RecordNotFound, match="There is no gadget 7."):
+    with pytest.raises(RecordNotFound, match="There is no gadget 7"):
         found(None, "There is no gadget 7.")
