@@ -34,10 +34,9 @@ from werkzeug.routing import Rule
 
 from ._assertions import assert_problem, send_raw
 from ._database import get_database
-from ._openapi import _EXTENSION as DOCUMENT_EXTENSION
-from ._openapi import DOCUMENT_ENDPOINT
+from ._openapi import DOCUMENT_ENDPOINT, DOCUMENT_EXTENSION
 from ._resource_check import model_mismatches
-from ._resources import Operation, Resource, _KeyConverter, operation_of
+from ._resources import KeyConverter, Operation, Resource, operation_of
 from ._schemas import compile_schema
 
 MakeApp = Callable[..., Flask]
@@ -93,7 +92,7 @@ def _load_app(config: pytest.Config) -> Flask:
 def _sample_value(app: Flask, rule: Rule, argument: str) -> Any:
     """A value of a path argument that routes, and names no record in an empty database."""
     converter = rule._converters[argument]
-    if isinstance(converter, _KeyConverter):
+    if isinstance(converter, KeyConverter):
         return sample_key(converter.resource)
     maximum = getattr(converter, "max", None)
     return maximum if maximum is not None else "x"

@@ -20,8 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
-from ._openapi import _EXTENSION as DOCUMENT_EXTENSION
-from ._openapi import _path
+from ._openapi import DOCUMENT_EXTENSION, openapi_path
 from ._schemas import compile_schema
 
 _DOCUMENT_URI = "urn:flusk:openapi"
@@ -66,7 +65,7 @@ def _operation(app: Flask, document: dict[str, Any], method: str, path: str) -> 
         rule, _ = adapter.match(path, method=method, return_rule=True)
     except HTTPException:
         return None
-    return document["paths"].get(_path(rule), {}).get(method.lower())
+    return document["paths"].get(openapi_path(rule), {}).get(method.lower())
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from typing import Any
 from flask import Blueprint, Flask, current_app
 from werkzeug.routing import Rule
 
-from ._resources import Operation, Resource, _KeyConverter, operation_of
+from ._resources import KeyConverter, Operation, Resource, operation_of
 
 DOCUMENT_ENDPOINT = "openapi.document"
-_EXTENSION = "flusk.openapi"
+DOCUMENT_EXTENSION = "flusk.openapi"
 _SKIPPED_ENDPOINTS = frozenset({"static", "probes.healthz", "probes.readyz", DOCUMENT_ENDPOINT})
 _METHODS = ("get", "post", "put", "patch", "delete")
 _PARAMETER = re.compile(r"<(?:[a-zA-Z_][a-zA-Z0-9_]*(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -82,14 +82,14 @@ def _portable(schema: Mapping[str, Any]) -> dict[str, Any]:
     return inlined
 
 
-def _path(rule: Rule) -> str:
+def openapi_path(rule: Rule) -> str:
     return _PARAMETER.sub(r"{\1}", rule.rule)
 
 
 def _path_parameter(rule: Rule, name: str) -> dict[str, Any]:
     converter = rule._converters[name]
     schema: dict[str, Any] = {"type": "string"}
-    if isinstance(converter, _KeyConverter):
+    if isinstance(converter, KeyConverter):
         resource = converter.resource
         field = resource.fields[resource.key]
         schema = {key: value for key, value in _portable(field).items() if key != "readOnly"}
@@ -243,7 +243,7 @@ class _DocumentBuilder:
         for rule in sorted(self.app.url_map.iter_rules(), key=lambda rule: rule.rule):
             if rule.endpoint in _SKIPPED_ENDPOINTS or rule.endpoint not in schemas:
                 continue
-            item = paths.setdefault(_path(rule), {})
+            item = paths.setdefault(openapi_path(rule), {})
             for method in sorted(rule.methods or (), key=str.lower):
                 if method.lower() in _METHODS:
                     item[method.lower()] = self.operation(rule, method, schemas[rule.endpoint])
@@ -253,7 +253,6 @@ class _DocumentBuilder:
         }
         document: dict[str, Any] = {
             "openapi": "3.1.0",
-            "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
             "info": {"title": title, "version": "1"},
             "paths": paths,
             "components": components,
@@ -273,13 +272,13 @@ def openapi_document(app: Flask, schemas: Mapping[str, Mapping[str, Any]]) -> di
 
 
 def _serve_document() -> dict[str, Any]:
-    document: dict[str, Any] = current_app.extensions[_EXTENSION]
+    document: dict[str, Any] = current_app.extensions[DOCUMENT_EXTENSION]
     return document
 
 
 def init_openapi(app: Flask, schemas: Mapping[str, Mapping[str, Any]], prefix: str) -> None:
     """Make the document now, and serve it at ``<prefix>/openapi.json``."""
-    app.extensions[_EXTENSION] = openapi_document(app, schemas)
+    app.extensions[DOCUMENT_EXTENSION] = openapi_document(app, schemas)
     blueprint = Blueprint("openapi", __name__)
     blueprint.add_url_rule(f"{prefix}/openapi.json", "document", _serve_document)
     app.register_blueprint(blueprint)

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ._resources import Resource, _types
+from ._resources import Resource, field_types
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
@@ -60,7 +60,7 @@ def _field_mismatches(
 ) -> Iterator[str]:
     model, where = resource.model.__name__, resource.where
     json_types, json_format = _json_types(column.type)
-    declared = _types(field) - {"null"}
+    declared = field_types(field) - {"null"}
     if json_types and not declared <= json_types:
         yield (
             f"{name}: {where} says {sorted(declared)} but {model}.{name} is "
@@ -68,7 +68,7 @@ def _field_mismatches(
         )
     if json_format and field.get("format") != json_format:
         yield f"{name}: {model}.{name} is {column.type!r}; set format {json_format!r} in {where}"
-    if column.nullable != ("null" in _types(field)):
+    if column.nullable != ("null" in field_types(field)):
         yield (
             f"{name}: {model}.{name} is {'' if column.nullable else 'not '}nullable, but {where} "
             f"{'does not allow' if column.nullable else 'allows'} null"

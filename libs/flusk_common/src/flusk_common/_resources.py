@@ -86,7 +86,7 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
     return operation
 
 
-def _types(field: Mapping[str, Any]) -> set[str]:
+def field_types(field: Mapping[str, Any]) -> set[str]:
     kind = field.get("type", ())
     return {kind} if isinstance(kind, str) else set(kind)
 
@@ -118,7 +118,7 @@ def _without_nul(field: dict[str, Any]) -> dict[str, Any]:
     No database text column can hold one, so requests never carry one; the document says
     so, and a client or fuzzer reading it knows.
     """
-    if "string" not in _types(field):
+    if "string" not in field_types(field):
         return field
     if "pattern" not in field:
         return {**field, "pattern": NO_NUL}
@@ -241,7 +241,7 @@ class Resource:
                 )
             field = _without(self.fields[name], "readOnly", IMMUTABLE, "default")
             if "type" in field:
-                non_null = sorted(_types(field) - {"null"})
+                non_null = sorted(field_types(field) - {"null"})
                 field["type"] = non_null[0] if len(non_null) == 1 else non_null
             properties[name] = _without_nul(field)
         return self._standalone(_object(properties))
@@ -250,7 +250,7 @@ class Resource:
         """The cursors a key can be: any of them is accepted, stored or not."""
         description = {"description": "The next_cursor of the previous page."}
         key = self.fields[self.key]
-        if "integer" in _types(key):
+        if "integer" in field_types(key):
             return {"type": "string", "pattern": INTEGER_CURSOR_PATTERN, **description}
         cursor = _without(key, "readOnly", IMMUTABLE, "default", "description")
         cursor["type"] = "string"
@@ -312,21 +312,21 @@ class Resource:
 
     def converter(self) -> type[BaseConverter]:
         """The path converter for this resource's key: only keys its schema allows route."""
-        return type(f"{self.model.__name__}KeyConverter", (_KeyConverter,), {"resource": self})
+        return type(f"{self.model.__name__}KeyConverter", (KeyConverter,), {"resource": self})
 
 
 _DIGITS = "[0-9]+"  # ASCII digits only: \d matches other scripts' digits too
 _MAX_DIGITS = 20
 
 
-class _KeyConverter(BaseConverter):
+class KeyConverter(BaseConverter):
     """A key in the path, valid against its field's schema; anything else does not route."""
 
     resource: ClassVar[Resource]
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         super().__init__(map, *args, **kwargs)
-        if "integer" in _types(self.resource.fields[self.resource.key]):
+        if "integer" in field_types(self.resource.fields[self.resource.key]):
             self.regex = _DIGITS
 
     def to_python(self, value: str) -> Any:
