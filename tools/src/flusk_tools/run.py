@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .commands import migrate_command, serve_command
-from .gateway import LOCAL_PORT, GatewayConfigError, write_local_config
+from .gateway import DOCS_ASSETS, LOCAL_PORT, GatewayConfigError, write_local_config
 from .registry import RegistryError, Service, find_root, load_services
 
 NGINX_INSTALL_HINT = "sudo apt-get install nginx-light (or brew install nginx)"
@@ -70,6 +70,15 @@ def find_nginx(environ: Mapping[str, str]) -> str:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     raise RunError(f"nginx is not installed: {NGINX_INSTALL_HINT}")
+
+
+def check_docs_assets(root: Path) -> None:
+    """Swagger UI's files, which the gateway serves at /docs, are installed."""
+    if not (root / DOCS_ASSETS / "swagger-ui-bundle.js").is_file():
+        raise RunError(
+            f"the /docs page's files are not installed in {DOCS_ASSETS}: "
+            "run make venv (it installs them with npm ci)"
+        )
 
 
 def service_environment(
@@ -132,6 +141,7 @@ def prepare(root: Path, environ: Mapping[str, str]) -> tuple[list[Service], Path
     services = load_services(root)
     var_dir = Path(environ.get("FLUSK_VAR_DIR") or root / "var").resolve()
     nginx = find_nginx(environ)
+    check_docs_assets(root)
     check_port_free(gateway_port(environ), "GATEWAY_PORT")
     for service in services:
         check_port_free(service_port(service, environ), f"{service.name.upper()}_PORT")
@@ -147,7 +157,11 @@ def prepare(root: Path, environ: Mapping[str, str]) -> tuple[list[Service], Path
 
 def banner(services: Sequence[Service], environ: Mapping[str, str]) -> str:
     base = f"http://localhost:{gateway_port(environ)}"
-    lines = ["Flusk is starting; Ctrl-C stops everything.", f"  gateway  {base}/healthz"]
+    lines = [
+        "Flusk is starting; Ctrl-C stops everything.",
+        f"  gateway  {base}/healthz",
+        f"  docs     {base}/docs",
+    ]
     lines += [f"  {service.name:8} {base}{service.prefix}" for service in services]
     if services:
         first = f"{base}{services[0].prefix}"
