@@ -14,10 +14,11 @@ space := $(empty) $(empty)
 PACKAGE_ENVS := $(subst $(space),$(comma),tools common $(SERVICES) gateway)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-changed test-postgres lint generate run new-service compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
+.PHONY: help venv test test-changed test-postgres lint format generate run logs new-service compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(base)/$(base)/g' | \
+		awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # Swagger UI for the gateway's /docs page, pinned in gateway/docs/package-lock.json. Install
 # scripts are skipped: the only one (of @scarf/scarf) sends install analytics.
@@ -31,14 +32,14 @@ $(DOCS_ASSETS): gateway/docs/package.json gateway/docs/package-lock.json
 $(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml tools/pyproject.toml $(SERVICES:%=services/%/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt tox honcho \
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt tox ruff \
 		--editable 'libs/flusk_common[test,serve]' --editable tools \
 		$(SERVICES:%=--editable 'services/%[test,serve]')
 	touch $@
 
 venv: $(BIN)/.installed $(DOCS_ASSETS) ## create .venv with tox, the packages (editable) and their tools; npm ci for /docs
 
-test: venv ## run every tox environment (lint, common, each service, gateway); service=foss for one
+test: venv ## run every tox environment (lint, tools, common, each service, gateway); service=foss for one
 	$(BIN)/tox run $(if $(service),-e $(service))
 
 test-changed: venv ## only the tox environments the change since $(base) touches (base=main)
@@ -51,11 +52,19 @@ test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DA
 lint: venv ## ruff (lint, format check) and mypy strict
 	$(BIN)/tox run -e lint
 
+format: venv ## rewrite the code as the linter wants it: ruff format, import order and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
 generate: venv ## rewrite the files generated from services.toml (tox.ini, the compose file)
 	$(BIN)/flusk-generate
 
-run: venv ## the whole stack on http://localhost:8080: each service under gunicorn, nginx in front
+run: venv ## the whole stack on http://localhost:8080, reloaded on save: gunicorn per service, nginx in front
 	$(BIN)/flusk-run
+
+logs: ## follow one process's output of make run: make logs service=foss (or service=gateway)
+	@test -n "$(service)" || { echo 'usage: make logs service=<name>  (a service, or gateway)' >&2; exit 2; }
+	tail -n 100 -F $(or $(FLUSK_VAR_DIR),var)/log/$(service).log
 
 new-service: venv ## a new service from the template, wired everywhere: make new-service name=orders
 	@test -n "$(name)" || { echo 'make new-service: usage: make new-service name=<name>  (a lowercase Python identifier, e.g. orders)' >&2; exit 2; }
@@ -81,7 +90,8 @@ db-upgrade: venv ## apply migrations to every service's database (or service=fos
 
 db-upgrade-sql: venv ## print the SQL of the pending migrations: make db-upgrade-sql service=foss
 	@test -n "$(service)" || { echo 'usage: make db-upgrade-sql service=<name>'; exit 2; }
-	$(BIN)/alembic -c services/$(service)/alembic.ini upgrade head --sql
+	@current=$$($(BIN)/alembic -c services/$(service)/alembic.ini current | cut -d' ' -f1) && \
+		$(BIN)/alembic -c services/$(service)/alembic.ini upgrade $${current:+$$current:}head --sql
 
 bench: venv ## side-by-side measurements: JSON encoders, gunicorn worker models
 	$(BIN)/python bench/json_encoding.py

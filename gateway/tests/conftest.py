@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from flusk_tools.gateway import Upstream
+from local_run import LocalRun, copy_repository
 from stack import GatewayProcess, ServiceProcess, migrate
 
 ALLOWED_ORIGIN = "https://app.example"
@@ -102,3 +103,19 @@ def make_service(
     for service in started:
         if service.process is not None:
             service.stop()
+
+
+@pytest.fixture
+def local_run(tmp_path: Path) -> Iterator[LocalRun]:
+    """`make run` of this repository, with ports and a var/ of its own."""
+    run = LocalRun(tmp_path)
+    yield run
+    run.kill()
+
+
+@pytest.fixture
+def copied_run(tmp_path: Path) -> Iterator[LocalRun]:
+    """`make run` of a copy of the repository, whose code the test may edit."""
+    run = LocalRun(tmp_path, copy_repository(tmp_path / "repository"))
+    yield run
+    run.kill()

@@ -1,8 +1,7 @@
-"""`make run`: the `flusk-run` script, started as a developer does and stopped as Ctrl-C does.
+"""`make run`: started as a developer does, stopped as Ctrl-C, a closed terminal or a pipe does.
 
-Each run gets free ports and its own FLUSK_VAR_DIR, so the developer's var/ is untouched.
-honcho starts every process in a session of its own, so "nothing left behind" is checked
-on flusk-run's session and on the session of every process honcho reports as started.
+Every way of stopping must end every process of the stack and free every port, so that the
+next `make run` just works.
 """
 
 from __future__ import annotations
@@ -13,186 +12,28 @@ import shlex
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import suppress
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from flusk_tools.registry import load_services
-from helpers import foss_body
-from stack import ROOT, STARTUP_SECONDS, free_port
-
-FLUSK_RUN = Path(sys.executable).parent / "flusk-run"
-SERVICES = load_services(ROOT)
-PORT_VARIABLES = ["GATEWAY_PORT", *(f"{service.name.upper()}_PORT" for service in SERVICES)]
-# Only these reach flusk-run: a developer's DATABASE_URL or API_KEYS must not.
-INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "NGINX_BIN")
-STOP_SECONDS = 15
-FAIL_SECONDS = 10
-STARTED = re.compile(r"\bstarted \(pid=(\d+)\)")
+from local_run import (
+    PORT_VARIABLES,
+    SERVICES,
+    SERVING,
+    STOP_SECONDS,
+    LocalRun,
+    assert_ports_free,
+    create_record,
+    listed_records,
+    session_members,
+)
 
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="finding leftover processes needs /proc"
 )
-
-
-def port_is_free(port: int) -> bool:
-    """Whether a server could listen on ``port`` now (TIME_WAIT leftovers allowed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-            probe.listen()
-        except OSError:
-            return False
-        return True
-
-
-def session_members(sessions: set[int]) -> list[int]:
-    """Live (non-zombie) processes whose session is one of ``sessions``, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # it ended while we looked
-            continue
-        state, _ppid, _group, session = stat.rsplit(")", 1)[1].split()[:4]
-        if int(session) in sessions and state != "Z":
-            members.append(int(entry.name))
-    return members
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-class LocalRun:
-    """`make run` with ports and FLUSK_VAR_DIR of its own; started as often as a test likes."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.env = {name: os.environ[name] for name in INHERITED if name in os.environ}
-        self.env |= {variable: str(free_port()) for variable in PORT_VARIABLES}
-        self.env["FLUSK_VAR_DIR"] = str(folder / "var")
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.sessions: set[int] = set()
-
-    @property
-    def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
-
-    def log(self, stream: str, index: int = -1) -> Path:
-        """The file of ``stream`` (stdout, stderr) of the ``index``-th start (the last one)."""
-        number = index if index >= 0 else len(self.processes) + index
-        return self.folder / f"run{number}.{stream}"
-
-    def output(self, stream: str) -> str:
-        return self.log(stream).read_text()
-
-    def start(self) -> subprocess.Popen[bytes]:
-        """flusk-run in a new session, as a terminal would run it: in its own group."""
-        index = len(self.processes)
-        stdout_log, stderr_log = self.log("stdout", index), self.log("stderr", index)
-        with stdout_log.open("wb") as stdout, stderr_log.open("wb") as stderr:
-            process = subprocess.Popen(
-                [str(FLUSK_RUN)],
-                cwd=ROOT,
-                env=self.env,
-                stdout=stdout,
-                stderr=stderr,
-                start_new_session=True,
-            )
-        self.processes.append(process)
-        self.sessions.add(process.pid)
-        return process
-
-    def start_serving(self) -> subprocess.Popen[bytes]:
-        """Start, then wait until the gateway answers and reaches every service."""
-        process = self.start()
-        urls = [f"{self.gateway_url}/healthz"]
-        urls += [f"{self.gateway_url}{service.prefix}" for service in SERVICES]
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not all(map(answers, urls)) or len(self.started_sessions()) < 1 + len(SERVICES):
-            assert process.poll() is None, f"flusk-run exited early:\n{self.report()}"
-            assert time.monotonic() < deadline, f"not serving in time:\n{self.report()}"
-            time.sleep(0.1)
-        self.sessions |= self.started_sessions()
-        return process
-
-    def started_sessions(self, index: int = -1) -> set[int]:
-        """honcho's processes (each a session leader) as its output reports them."""
-        log = self.log("stdout", index)
-        return {int(pid) for pid in STARTED.findall(log.read_text())} if log.exists() else set()
-
-    def wait_stopped(self, process: subprocess.Popen[bytes]) -> None:
-        """Wait up to STOP_SECONDS for flusk-run and every process of the stack to end."""
-        deadline = time.monotonic() + STOP_SECONDS
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"flusk-run still runs {STOP_SECONDS}s after the signal:\n{self.report()}")
-        while left := session_members(self.sessions):
-            assert time.monotonic() < deadline, f"left running: {left}\n{self.report()}"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        """Last resort: SIGKILL every process group this run started, then reap flusk-run."""
-        for index in range(len(self.processes)):
-            self.sessions |= self.started_sessions(index)
-        try:
-            for session in self.sessions:  # each session leader leads a group of the same id
-                with suppress(ProcessLookupError):
-                    os.killpg(session, signal.SIGKILL)
-        finally:
-            for process in self.processes:
-                process.wait(timeout=STOP_SECONDS)
-
-    def report(self) -> str:
-        return f"stdout:\n{self.output('stdout')}\nstderr:\n{self.output('stderr')}"
-
-    def fails_with(self) -> str:
-        """Start, expect exit status 1 without starting anything; the one stderr line."""
-        process = self.start()
-        assert process.wait(timeout=FAIL_SECONDS) == 1, self.report()
-        assert self.output("stdout") == ""
-        lines = self.output("stderr").splitlines()
-        assert len(lines) == 1, self.report()
-        return lines[0]
-
-
-@pytest.fixture
-def local_run(tmp_path: Path) -> Iterator[LocalRun]:
-    run = LocalRun(tmp_path)
-    yield run
-    run.kill()
-
-
-def create_record(run: LocalRun) -> dict[str, object]:
-    response = httpx.post(f"{run.gateway_url}{SERVICES[0].prefix}", json=foss_body(), timeout=10)
-    assert response.status_code == 201, response.text
-    record: dict[str, object] = response.json()
-    return record
-
-
-def listed_records(run: LocalRun) -> list[dict[str, object]]:
-    response = httpx.get(f"{run.gateway_url}{SERVICES[0].prefix}", timeout=10)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, object]] = response.json()["items"]
-    return items
-
-
-def assert_ports_free(run: LocalRun) -> None:
-    taken = [variable for variable in PORT_VARIABLES if not port_is_free(int(run.env[variable]))]
-    assert taken == []
 
 
 def banner_example(banner: str) -> tuple[str, dict[str, str], str]:
@@ -231,29 +72,80 @@ def test_print_urls_and_working_curl_example(local_run: LocalRun) -> None:
     assert response.status_code == 201, response.text
 
 
-def start_watched(run: LocalRun) -> subprocess.Popen[bytes]:
+def start_watched(run: LocalRun, **options: int) -> subprocess.Popen[bytes]:
     """Start serving, and make sure /proc shows the processes that must stop later."""
-    process = run.start_serving()
-    assert run.started_sessions() <= set(session_members(run.sessions))
+    process = run.start(**options)
+    run.wait_serving(process)
+    assert set(run.started().values()) <= set(session_members(run.sessions))
     return process
 
 
+def test_name_databases_and_print_urls_once_serving(local_run: LocalRun) -> None:
+    local_run.start_serving()
+    banner = local_run.output("stdout")
+    opening = banner.split(SERVING)[0]
+
+    statuses = [
+        httpx.get(f"{local_run.gateway_url}{service.prefix}", timeout=10).status_code
+        for service in SERVICES
+    ]
+
+    var = Path(local_run.env["FLUSK_VAR_DIR"])
+    for service in SERVICES:
+        assert f"{service.name:8} database sqlite:///{var / service.name}.db" in opening
+    assert "http://localhost" not in opening
+    assert statuses == [200] * len(SERVICES)  # no retry: the banner came after /readyz
+
+
 @needs_proc
-def test_stop_everything_on_sigterm(local_run: LocalRun) -> None:
+@pytest.mark.parametrize(
+    ("sig", "to_group"),
+    [
+        pytest.param(signal.SIGINT, True, id="ctrl-c"),  # the terminal's foreground group
+        pytest.param(signal.SIGTERM, False, id="sigterm"),
+        pytest.param(signal.SIGHUP, True, id="closed-terminal"),
+    ],
+)
+def test_stop_everything_on_signal(
+    local_run: LocalRun, sig: signal.Signals, to_group: bool
+) -> None:
     process = start_watched(local_run)
 
-    process.send_signal(signal.SIGTERM)
+    if to_group:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    local_run.wait_stopped(process)
+
+    assert process.returncode == 0, local_run.report()
+    assert_ports_free(local_run)
+
+
+@needs_proc
+def test_stop_everything_when_output_closed(local_run: LocalRun) -> None:
+    """`make run | head`: the reader goes away; flusk-run notices without writing."""
+    process = local_run.start(stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 30
+    while SERVING.encode() not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    assert SERVING.encode() in seen, seen.decode()
+    local_run.sessions |= set(map(int, re.findall(rb"started \(pid=(\d+)\)", seen)))
+
+    process.stdout.close()
     local_run.wait_stopped(process)
 
     assert_ports_free(local_run)
 
 
 @needs_proc
-def test_stop_everything_on_ctrl_c(local_run: LocalRun) -> None:
+def test_leave_nothing_when_killed(local_run: LocalRun) -> None:
+    """flusk-run SIGKILLed: its processes get their stop signal from the kernel."""
     process = start_watched(local_run)
 
-    os.killpg(process.pid, signal.SIGINT)  # what the terminal sends its foreground group
-    local_run.wait_stopped(process)
+    process.kill()
+    local_run.wait_all_gone(time.monotonic() + STOP_SECONDS)
 
     assert_ports_free(local_run)
 
@@ -270,6 +162,25 @@ def test_run_twice_in_a_row(local_run: LocalRun) -> None:
 
     assert counts == [1, 2]  # the second run kept the first one's database
     assert_ports_free(local_run)
+
+
+def postgres_reachable() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="no PostgreSQL on 127.0.0.1:5432")
+def test_say_how_to_create_missing_database(local_run: LocalRun) -> None:
+    name = f"flusk_missing_{uuid.uuid4().hex[:12]}"
+    url = f"postgresql+psycopg://postgres:secret@127.0.0.1:5432/{name}"
+    local_run.env[f"{SERVICES[0].name.upper()}_DATABASE_URL"] = url
+
+    message = local_run.fails_with()
+
+    assert f"createdb -h 127.0.0.1 -p 5432 -U postgres {name}" in message
+    assert "CREATE DATABASE" in message
+    assert "secret" not in message
 
 
 @pytest.mark.parametrize("variable", PORT_VARIABLES)

@@ -1,4 +1,9 @@
-"""Fixtures of the tools suite: small repositories of its own, never the real tree."""
+"""Fixtures of the tools suite: small repositories of its own, never the real tree.
+
+The copies carry the repository's registry, so the services the tests create are named
+``zz_*``: no name a developer gives a service (after `make new-service name=orders`, a
+scratch ``orders`` would collide with theirs).
+"""
 
 from __future__ import annotations
 

@@ -27,36 +27,36 @@ def test_report_hand_edited_file(registry_root: Path) -> None:
 
 
 def test_report_folder_missing_from_registry(registry_root: Path) -> None:
-    (registry_root / "services" / "orders").mkdir()
+    (registry_root / "services" / "zz_orders").mkdir()
     assert drift(registry_root) == [
-        "services/orders/ is not in services.toml: add [services.orders] with a port"
+        "services/zz_orders/ is not in services.toml: add [services.zz_orders] with a port"
     ]
 
 
 def test_report_registry_entry_without_folder(registry_root: Path) -> None:
-    register_service(registry_root, "orders")
+    register_service(registry_root, "zz_orders")
     problems = drift(registry_root)
-    assert "services.toml lists 'orders' but services/orders/ does not exist" in problems
+    assert "services.toml lists 'zz_orders' but services/zz_orders/ does not exist" in problems
     assert any(problem.startswith("tox.ini differs") for problem in problems)
     assert any(problem.startswith("compose/docker-compose.yml differs") for problem in problems)
 
 
 def test_write_generated_for_new_service(registry_root: Path) -> None:
-    register_service(registry_root, "orders")
-    (registry_root / "services" / "orders").mkdir()
+    register_service(registry_root, "zz_orders")
+    (registry_root / "services" / "zz_orders").mkdir()
     assert sorted(map(str, write_generated(registry_root))) == [
         "compose/docker-compose.yml",
         "tox.ini",
     ]
     assert drift(registry_root) == []
     tox_ini = (registry_root / "tox.ini").read_text()
-    assert "[testenv:orders]" in tox_ini
+    assert "[testenv:zz_orders]" in tox_ini
     services = ", ".join(service.name for service in load_services(registry_root))
     assert f"env_list = lint, tools, common, {services}, gateway" in tox_ini
-    assert services.endswith(", orders")
+    assert services.endswith(", zz_orders")
     compose = (registry_root / "compose" / "docker-compose.yml").read_text()
-    assert "  orders-migrate:\n" in compose
-    assert "postgres:5432/orders\n" in compose
+    assert "  zz_orders-migrate:\n" in compose
+    assert "postgres:5432/zz_orders\n" in compose
     assert write_generated(registry_root) == []
 
 

@@ -46,14 +46,14 @@ SERVICE_FILES = {
     "pyproject.toml",
     "migrations/env.py",
     "migrations/script.py.mako",
-    "migrations/versions/0001_create_orders_table.py",
-    "src/orders/__init__.py",
-    "src/orders/backend.py",
-    "src/orders/domain.py",
-    "src/orders/models.py",
-    "src/orders/views.py",
-    "src/orders/wsgi.py",
-    "src/orders/schemas/order.json",
+    "migrations/versions/0001_create_zz_orders_table.py",
+    "src/zz_orders/__init__.py",
+    "src/zz_orders/backend.py",
+    "src/zz_orders/domain.py",
+    "src/zz_orders/models.py",
+    "src/zz_orders/views.py",
+    "src/zz_orders/wsgi.py",
+    "src/zz_orders/schemas/zz_order.json",
     "tests/conftest.py",
     "tests/test_api.py",
     "tests/test_contract.py",
@@ -103,9 +103,9 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
         ("", "a service name is required"),
         ("Orders", "not a lowercase Python identifier"),
         ("order-lines", "not a lowercase Python identifier"),
-        ("1orders", "not a lowercase Python identifier"),
-        ("_orders", "not a lowercase Python identifier"),
-        ("orders ", "not a lowercase Python identifier"),
+        ("1zz_orders", "not a lowercase Python identifier"),
+        ("_zz_orders", "not a lowercase Python identifier"),
+        ("zz_orders ", "not a lowercase Python identifier"),
         ("x" * 33, "longer than 32 characters"),
         ("class", "Python keyword"),
         ("match", "Python keyword"),
@@ -114,7 +114,7 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
         ("foss", "already exists"),
         ("jinja2", "already importable"),
         ("pytest", "already importable"),
-        ("honcho", "already importable"),
+        ("watchfiles", "already importable"),
         # installed where the services are; the template's code imports them anyway
         ("flask", "already importable|would clash"),
         ("sqlalchemy", "already importable|would clash"),
@@ -154,10 +154,10 @@ def test_refuse_bad_name(repo: Path, name: str, message: str) -> None:
 
 
 def test_refuse_name_of_unregistered_folder(repo: Path) -> None:
-    (repo / "services" / "orders").mkdir()
+    (repo / "services" / "zz_orders").mkdir()
     before = snapshot(repo)
     with pytest.raises(InvalidServiceName, match="already exists"):
-        create_service(repo, "orders")
+        create_service(repo, "zz_orders")
     assert snapshot(repo) == before
 
 
@@ -165,7 +165,7 @@ def test_refuse_name_of_unregistered_folder(repo: Path) -> None:
     ("argv", "status", "message"),
     [
         ([], 2, "usage: make new-service name=<name>"),
-        (["orders", "extra"], 2, "usage: make new-service name=<name>"),
+        (["zz_orders", "extra"], 2, "usage: make new-service name=<name>"),
         (["Orders"], 2, "not a lowercase Python identifier"),
     ],
 )
@@ -210,51 +210,51 @@ def test_create_service_wired_everywhere(
 ) -> None:
     port = next_port(load_services(repo))
     monkeypatch.chdir(repo)
-    assert main(["orders"]) == 0
+    assert main(["zz_orders"]) == 0
     out = capsys.readouterr().out
-    assert "make test service=orders" in out
+    assert "make test service=zz_orders" in out
     assert "make run" in out
 
-    folder = repo / "services" / "orders"
+    folder = repo / "services" / "zz_orders"
     files = {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
     assert files == SERVICE_FILES
-    assert load_services(repo)[-1] == Service(name="orders", port=port)
+    assert load_services(repo)[-1] == Service(name="zz_orders", port=port)
     tox_ini = (repo / "tox.ini").read_text(encoding="utf-8")
-    assert "[testenv:orders]" in tox_ini
+    assert "[testenv:zz_orders]" in tox_ini
     compose = (repo / "compose" / "docker-compose.yml").read_text(encoding="utf-8")
-    assert "\n  orders:\n" in compose
-    assert "\n  orders-migrate:\n" in compose
+    assert "\n  zz_orders:\n" in compose
+    assert "\n  zz_orders-migrate:\n" in compose
     assert drift(repo) == []
     existing = [service.name for service in load_services(ROOT)]
     assert sorted(path.name for path in (repo / "services").iterdir() if path.is_dir()) == sorted(
-        [*existing, "orders"]
+        [*existing, "zz_orders"]
     )
 
 
 def test_create_service_runs_what_the_tools_run(repo: Path) -> None:
-    create_service(repo, "orders")
-    folder = repo / "services" / "orders"
+    create_service(repo, "zz_orders")
+    folder = repo / "services" / "zz_orders"
     settings = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
-    assert settings["project"]["name"] == "orders"
-    assert settings["tool"]["pytest"]["ini_options"]["flusk_app"] == "orders:create_app"
-    views = (folder / "src" / "orders" / "views.py").read_text(encoding="utf-8")
-    for view in ["create_order", "list_orders", "get_order", "update_order", "delete_order"]:
+    assert settings["project"]["name"] == "zz_orders"
+    assert settings["tool"]["pytest"]["ini_options"]["flusk_app"] == "zz_orders:create_app"
+    views = (folder / "src" / "zz_orders" / "views.py").read_text(encoding="utf-8")
+    for view in ["create_zz_order", "list_zz_orders", "get_zz_order", "delete_zz_order"]:
         assert f"\ndef {view}(" in views
-    schemas = {path.name for path in (folder / "src" / "orders" / "schemas").iterdir()}
-    assert schemas == {"order.json"}
+    schemas = {path.name for path in (folder / "src" / "zz_orders" / "schemas").iterdir()}
+    assert schemas == {"zz_order.json"}
 
 
 def test_create_service_next_to_another_new_one(repo: Path) -> None:
-    first = create_service(repo, "orders")
-    second = create_service(repo, "order_lines")
+    first = create_service(repo, "zz_orders")
+    second = create_service(repo, "zz_order_lines")
     assert second.port == first.port + 1
-    assert (repo / "services" / "order_lines" / "src" / "order_lines" / "models.py").read_text(
-        encoding="utf-8"
-    ).count("class OrderLine(") == 1
+    assert (
+        repo / "services" / "zz_order_lines" / "src" / "zz_order_lines" / "models.py"
+    ).read_text(encoding="utf-8").count("class ZzOrderLine(") == 1
     assert drift(repo) == []
 
 
-LINT_NAMES = ["orders", "a", "order_lines", "zz9", "x" * 32]
+LINT_NAMES = ["zz_orders", "a", "zz_order_lines", "zz9", "x" * 32]
 
 
 def python_tool(module: str) -> list[str]:
@@ -284,9 +284,9 @@ def test_lint_generated_services(repo: Path, arguments: list[str]) -> None:
 
 def test_type_check_generated_service(repo: Path, tmp_path: Path) -> None:
     mypy = python_tool("mypy")
-    create_service(repo, "orders")
+    create_service(repo, "zz_orders")
     cache = tmp_path / "mypy-cache"
-    run([*mypy, "--strict", "--cache-dir", str(cache), "services/orders/src"], cwd=repo)
+    run([*mypy, "--strict", "--cache-dir", str(cache), "services/zz_orders/src"], cwd=repo)
 
 
 # Failures undone
@@ -303,7 +303,7 @@ def test_create_service_undoes_everything_on_failure(repo: Path) -> None:
     block_compose_file(repo)
     before = snapshot(repo)
     with pytest.raises(NewServiceError, match="nothing was changed") as caught:
-        create_service(repo, "orders")
+        create_service(repo, "zz_orders")
     assert not isinstance(caught.value, InvalidServiceName)
     assert snapshot(repo) == before
 
@@ -313,7 +313,7 @@ def test_create_service_failure_removes_generated_file_it_added(repo: Path) -> N
     block_compose_file(repo)
     before = snapshot(repo)
     with pytest.raises(NewServiceError):
-        create_service(repo, "orders")
+        create_service(repo, "zz_orders")
     assert snapshot(repo) == before
 
 
@@ -384,7 +384,7 @@ STARTED = re.compile(rb"\bstarted \(pid=(\d+)\)")
 
 
 def stack_sessions(process: subprocess.Popen[bytes], log: Path) -> set[int]:
-    """flusk-run's session and, as honcho starts each process in its own, theirs."""
+    """flusk-run's session and, as it starts each process in its own, theirs."""
     return {process.pid, *(int(pid) for pid in STARTED.findall(log.read_bytes()))}
 
 
@@ -399,24 +399,9 @@ def session_members(sessions: set[int]) -> list[int]:
     return members
 
 
-def wait_until_quiet(log: Path, quiet: float = 0.5, timeout: float = 10) -> None:
-    """Wait until nothing was logged for ``quiet`` seconds.
-
-    honcho's signal handler prints to the output its main loop may be printing a line to
-    at that moment; the reentrant write fails, and honcho then waits forever for processes
-    nobody told to stop. Signalling between lines keeps this test about the new service.
-    """
-    deadline = time.monotonic() + timeout
-    size = -1
-    while size != log.stat().st_size and time.monotonic() < deadline:
-        size = log.stat().st_size
-        time.sleep(quiet)
-
-
 def stop(process: subprocess.Popen[bytes], log: Path) -> list[int]:
     """SIGTERM flusk-run's group as Ctrl-C would; what is left of the stack after 30 s."""
     sessions = stack_sessions(process, log)
-    wait_until_quiet(log)
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
@@ -444,12 +429,12 @@ def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
         find_nginx(os.environ)
     except RunError as exc:
         pytest.skip(str(exc))
-    create_service(repo, "orders")
+    create_service(repo, "zz_orders")
     environment = clean_environment()
-    tox = [sys.executable, "-m", "tox", "run", "-e", "orders"]
+    tox = [sys.executable, "-m", "tox", "run", "-e", "zz_orders"]
     run(tox, cwd=repo, env=environment, timeout=300)
 
-    bin_dir = repo / ".tox" / "orders" / "bin"
+    bin_dir = repo / ".tox" / "zz_orders" / "bin"
     services = load_services(repo)
     packages = ["./tools", *(f"./services/{service.name}[serve]" for service in services)]
     install = [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "-c", "constraints.txt"]
@@ -473,12 +458,12 @@ def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
         )
     try:
         base = f"http://127.0.0.1:{gateway}"
-        wait_for(f"{base}/orders", process, log)
+        wait_for(f"{base}/zz_orders", process, log)
         wait_for(f"{base}/foss", process, log)
         assert len(stack_sessions(process, log)) == 2 + len(services)  # flusk-run, nginx, each
-        status, created = call("POST", f"{base}/orders", {"name": "first"})
+        status, created = call("POST", f"{base}/zz_orders", {"name": "first"})
         assert (status, created["name"]) == (201, "first")
-        status, page = call("GET", f"{base}/orders")
+        status, page = call("GET", f"{base}/zz_orders")
         assert (status, page["items"]) == (200, [created])
         status, _ = call("POST", f"{base}/foss", {"name": "Ada", "email": "ada@example.org"})
         assert status == 201

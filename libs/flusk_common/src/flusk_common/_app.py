@@ -21,10 +21,11 @@ from ._cors import init_cors
 from ._database import commit_session, init_database
 from ._errors import ConfigurationError
 from ._json import OrjsonProvider
+from ._openapi import init_openapi
 from ._probes import probes
 from ._problems import init_problems
 from ._request_id import init_request_id
-from ._request_validation import init_validation
+from ._request_validation import endpoint_schemas, init_validation
 from ._resources import Resource
 
 MAX_RECORD_ID = 2**31 - 1
@@ -100,7 +101,8 @@ def create_service_app(
 ) -> ServiceApp:
     """A service app: settings, middleware, error handlers, database, probes and schemas.
 
-    Settings come from defaults, then the environment, then ``test_config``. Each of
+    Settings come from defaults, then the environment, then ``test_config``. The OpenAPI
+    document is served at ``<prefix>/openapi.json``, the first blueprint's prefix. Each of
     ``resources`` gets its path converter, named after it (``/<foss:foss_id>``); the
     models' ``metadata`` is theirs unless given. Other schemas are loaded from the
     ``schemas`` folder of the ``import_name`` package. ``calls`` names the services this
@@ -136,9 +138,12 @@ def create_service_app(
     init_service_clients(app, calls)
 
     app.register_blueprint(probes)
+    blueprints = list(blueprints)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    init_validation(app, import_name)
+    schemas = endpoint_schemas(app, import_name)
+    init_validation(app, schemas)
+    init_openapi(app, schemas, prefix=(blueprints[0].url_prefix or "") if blueprints else "")
     return app
 
 

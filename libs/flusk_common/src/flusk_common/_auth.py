@@ -8,7 +8,10 @@ from flask import Flask, current_app, request
 
 from ._cors import is_preflight
 from ._errors import Unauthorized
-from ._probes import PROBE_PATHS
+from ._openapi import DOCUMENT_ENDPOINT
+
+# The probes answer orchestrators, and the API document tells a client how to authenticate.
+_OPEN_ENDPOINTS = frozenset({"probes.healthz", "probes.readyz", DOCUMENT_ENDPOINT})
 
 HEADER = "X-API-Key"
 
@@ -23,7 +26,7 @@ def _key_matches(given: str, keys: tuple[str, ...]) -> bool:
 
 def _require_api_key() -> None:
     keys: tuple[str, ...] = current_app.config["API_KEYS"]
-    if not keys or request.path in PROBE_PATHS or is_preflight():
+    if not keys or request.endpoint in _OPEN_ENDPOINTS or is_preflight():
         return
     given = request.headers.get(HEADER)
     if given is None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openapi_spec_validator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -33,6 +34,8 @@ from werkzeug.routing import Rule
 
 from ._assertions import assert_problem, send_raw
 from ._database import get_database
+from ._openapi import _EXTENSION as DOCUMENT_EXTENSION
+from ._openapi import DOCUMENT_ENDPOINT
 from ._resource_check import model_mismatches
 from ._resources import Operation, Resource, _KeyConverter, operation_of
 from ._schemas import compile_schema
@@ -111,7 +114,7 @@ def endpoints(app: Flask) -> list[Endpoint]:
     """Every method of every public route of ``app``."""
     found: list[Endpoint] = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.rule in _PROBES:
+        if rule.endpoint in {"static", DOCUMENT_ENDPOINT} or rule.rule in _PROBES:
             continue
         values = {argument: _sample_value(app, rule, argument) for argument in rule.arguments}
         with app.test_request_context():
@@ -266,6 +269,23 @@ class ContractTests:
     def test_round_trip(self, app: Flask, client: FlaskClient, resource: Resource) -> None:
         """Create → read → list → update → replace → delete, every answer as its schema says."""
         round_trip(app, client, resource)
+
+    # The API document
+
+    def test_openapi_document_is_valid(self, app: Flask) -> None:
+        """OpenAPI 3.1, as openapi-spec-validator reads the standard."""
+        openapi_spec_validator.validate(app.extensions[DOCUMENT_EXTENSION])
+
+    def test_openapi_document_served_without_api_key(
+        self, make_app: MakeApp, pytestconfig: pytest.Config
+    ) -> None:
+        app = make_app(API_KEYS=(CONTRACT_API_KEY,))
+        [url] = [
+            rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == DOCUMENT_ENDPOINT
+        ]
+        response = app.test_client().get(url)
+        assert response.status_code == 200
+        assert response.get_json()["security"] == [{"apiKey": []}]
 
     # Running it
 

@@ -15,11 +15,19 @@ _TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s
 _JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
 
 
+# gunicorn logs each request after the app has answered, with the response's headers
+# among the record's arguments: the id is the one the app echoed.
+_ACCESS_LOG_REQUEST_ID = "{x-request-id}o"
+
+
 class RequestIdFilter(logging.Filter):
     """Stamps each record with the id of the request it was logged in (``-`` outside one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id() or "-"
+        answered = (
+            record.args.get(_ACCESS_LOG_REQUEST_ID) if isinstance(record.args, Mapping) else None
+        )
+        record.request_id = current_request_id() or answered or "-"
         return True
 
 
@@ -54,6 +62,23 @@ def logging_config(level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
         },
         "root": {"level": level, "handlers": ["stdout"]},
     }
+
+
+def gunicorn_logging_config(environ: Mapping[str, str]) -> dict[str, Any]:
+    """`logging_config` for gunicorn's ``logconfig_dict``: its own lines in the same format.
+
+    Start-up, worker timeouts (``gunicorn.error``) and the access log (``gunicorn.access``)
+    go to stdout like the app's lines, as text or JSON, with the request id.
+    """
+    config = logging_config(environ.get("LOG_LEVEL", "INFO"), environ.get("LOG_FORMAT", "text"))
+    config["loggers"] = {
+        name: {"level": level, "handlers": ["stdout"], "propagate": False}
+        for name, level in (
+            ("gunicorn.error", config["root"]["level"]),
+            ("gunicorn.access", "INFO"),
+        )
+    }
+    return config
 
 
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:

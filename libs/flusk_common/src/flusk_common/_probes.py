@@ -8,8 +8,6 @@ from flask import Blueprint
 
 from ._database import get_database
 
-PROBE_PATHS = frozenset({"/healthz", "/readyz"})
-
 probes = Blueprint("probes", __name__)
 
 

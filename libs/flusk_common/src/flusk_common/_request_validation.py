@@ -205,15 +205,16 @@ def _endpoint_schema(app: Flask, endpoint: str, methods: set[str], package: str)
     return _NO_PARAMETERS
 
 
-def compile_validators(app: Flask, package: str) -> dict[str, Validator]:
-    """A validator per endpoint of ``app``; a body-taking endpoint without a schema fails."""
-    validators: dict[str, Validator] = {}
+def endpoint_schemas(app: Flask, package: str) -> dict[str, dict[str, Any]]:
+    """The request schema of every endpoint of ``app``; a body-taking one without one fails."""
+    schemas: dict[str, dict[str, Any]] = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in _UNVALIDATED_ENDPOINTS or rule.endpoint in validators:
+        if rule.endpoint in _UNVALIDATED_ENDPOINTS or rule.endpoint in schemas:
             continue
-        schema = _endpoint_schema(app, rule.endpoint, set(rule.methods or ()), package)
-        validators[rule.endpoint] = compile_schema(schema)
-    return validators
+        schemas[rule.endpoint] = _endpoint_schema(
+            app, rule.endpoint, set(rule.methods or ()), package
+        )
+    return schemas
 
 
 def _validate_request() -> None:
@@ -237,7 +238,9 @@ def _validate_request() -> None:
         g.flusk_query = with_defaults(instance, schema)
 
 
-def init_validation(app: Flask, package: str) -> None:
+def init_validation(app: Flask, schemas: Mapping[str, dict[str, Any]]) -> None:
     """Compile every endpoint's schema now, and validate each request before its view."""
-    app.extensions[_EXTENSION] = compile_validators(app, package)
+    app.extensions[_EXTENSION] = {
+        endpoint: compile_schema(schema) for endpoint, schema in schemas.items()
+    }
     app.before_request(_validate_request)

@@ -15,6 +15,7 @@ from typing import Any
 
 import email_validator
 import jsonschema
+import referencing
 
 from ._errors import ConfigurationError
 
@@ -73,9 +74,15 @@ def _is_email(instance: object) -> bool:
 format_checker.checks("email", raises=email_validator.EmailNotValidError)(_is_email)
 
 
-def compile_schema(schema: dict[str, Any]) -> Validator:
-    """A validator for ``schema``, with ECMA patterns and checked formats."""
-    validator: Validator = _SchemaValidator(schema, format_checker=format_checker)
+def compile_schema(
+    schema: dict[str, Any], *, registry: referencing.Registry[Any] | None = None
+) -> Validator:
+    """A validator for ``schema``, with ECMA patterns and checked formats.
+
+    ``registry`` holds the documents that ``schema``'s references point into, if any.
+    """
+    options: dict[str, Any] = {"registry": registry} if registry is not None else {}
+    validator: Validator = _SchemaValidator(schema, format_checker=format_checker, **options)
     return validator
 
 

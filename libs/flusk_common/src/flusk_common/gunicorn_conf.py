@@ -5,6 +5,8 @@ Each value can be overridden from the environment (``PORT``, ``WEB_CONCURRENCY``
 
 import os
 
+from flusk_common._logging import gunicorn_logging_config
+
 # The app, unless the command line names one: FLUSK_SERVICE's, as each service's image sets it.
 if os.environ.get("FLUSK_SERVICE"):
     wsgi_app = f"{os.environ['FLUSK_SERVICE']}.wsgi:app"
@@ -22,6 +24,8 @@ limit_request_fields = 32768  # gunicorn's maximum; 32k of headers hold fewer
 limit_request_field_size = 16384
 accesslog = "-"
 errorlog = "-"
+# gunicorn's own lines in the app's format (LOG_FORMAT=json: JSON too), with the request id.
+logconfig_dict = gunicorn_logging_config(os.environ)
 access_log_format = (
     '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
     " forwarded_for=%({x-forwarded-for}i)s"

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ._client import close_service_clients
 from ._database import get_database
+from ._document_check import DocumentedClient
 
 AppFactory = Callable[[dict[str, Any] | None], Flask]
 
@@ -129,12 +130,14 @@ def make_app(
     """Make an app with extra settings; by default bound to the test's transaction.
 
     ``make_app(API_KEYS=("k",))`` or, for a real database of its own,
-    ``make_app(DATABASE_URL=url, isolated=False)``.
+    ``make_app(DATABASE_URL=url, isolated=False)``. Its test client checks every answer
+    against the app's OpenAPI document (see ``_document_check``).
     """
     made: list[Flask] = []
 
     def make(*, isolated: bool = True, **config: Any) -> Flask:
         app = flusk_app_factory({"TESTING": True, "DATABASE_URL": database_url, **config})
+        app.test_client_class = DocumentedClient
         if isolated:
             get_database(app).bind_to(request.getfixturevalue("db_connection"))
         made.append(app)
