@@ -2,8 +2,8 @@
 
 The gateway routes foss and licenses, both under gunicorn; the page loads their OpenAPI
 documents through it, lists their operations, and "Try it out" creates a foss record.
-Screenshots are saved in the test's tmp folder and copied to var/screenshots/ (docs.png
-shows both services side by side).
+Screenshots are saved in the test's tmp folder and copied to var/screenshots/: docs.png
+shows foss's operations, licenses' operations and the answer to "Try it out", side by side.
 """
 
 from __future__ import annotations
@@ -134,10 +134,19 @@ def operation(driver: WebDriver, method: str, path: str) -> WebElement:
     raise AssertionError(f"{method} {path} is not on the page")
 
 
-def save_screenshot(driver: WebDriver, folder: Path, name: str) -> Path:
-    """The whole page, from its top, in ``folder`` and var/screenshots/ (Chromium's own capture)."""
+def save_screenshot(
+    driver: WebDriver, folder: Path, name: str, until: WebElement | None = None
+) -> Path:
+    """The page from its top (to the bottom of ``until``, else the end), Chromium's own capture.
+
+    Saved in ``folder`` and copied to var/screenshots/.
+    """
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}
+    height = size["height"]
+    if until is not None:
+        bottom = "return arguments[0].getBoundingClientRect().bottom + window.scrollY"
+        height = driver.execute_script(bottom, until)
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(height, 8000), "scale": 1}
     shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
     )
@@ -148,17 +157,17 @@ def save_screenshot(driver: WebDriver, folder: Path, name: str) -> Path:
     return path
 
 
-def side_by_side(driver: WebDriver, left: Path, right: Path, folder: Path) -> Path:
-    """One image of two screenshots, composed by the browser itself from data: URLs."""
+def side_by_side(driver: WebDriver, shots: list[Path], folder: Path) -> Path:
+    """One image of ``shots`` in a row, composed by the browser itself from data: URLs."""
     images = "".join(
         f'<img src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}">'
-        for path in (left, right)
+        for path in shots
     )
     driver.get("about:blank")
     page = "document.body.style.cssText = 'margin: 0; display: flex; align-items: flex-start';"
     driver.execute_script(f"{page} document.body.innerHTML = arguments[0];", images)
     loaded = "return [...document.images].every(image => image.complete)"
-    wait_for(driver, "both screenshots", lambda d: d.execute_script(loaded))
+    wait_for(driver, "the screenshots", lambda d: d.execute_script(loaded))
     return save_screenshot(driver, folder, "docs.png")
 
 
@@ -174,6 +183,7 @@ def test_docs_lists_each_service_and_tries_create(
     show_service(browser, docs_gateway, "licenses")
     licenses_shot = save_screenshot(browser, tmp_path, "docs-licenses.png")
     show_service(browser, docs_gateway, "foss")
+    foss_shot = save_screenshot(browser, tmp_path, "docs-foss.png")
 
     create = operation(browser, "POST", "/foss")
     create.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
@@ -190,8 +200,9 @@ def test_docs_lists_each_service_and_tries_create(
     loaded = browser.execute_script(
         "return performance.getEntriesByType('resource').map(entry => entry.name)"
     )
-    foss_shot = save_screenshot(browser, tmp_path, "docs-foss-created.png")
-    side_by_side(browser, foss_shot, licenses_shot, tmp_path)
+    until = create.find_element(By.CSS_SELECTOR, live)
+    created_shot = save_screenshot(browser, tmp_path, "docs-foss-created.png", until)
+    side_by_side(browser, [foss_shot, licenses_shot, created_shot], tmp_path)
 
     assert status == "201"
     assert record["email"] in answer
