@@ -72,6 +72,22 @@ def test_print_urls_and_working_curl_example(local_run: LocalRun) -> None:
     assert response.status_code == 201, response.text
 
 
+def test_serve_docs_of_every_service(local_run: LocalRun) -> None:
+    local_run.start_serving()
+    banner = local_run.output("stdout")
+
+    with httpx.Client(base_url=local_run.gateway_url, timeout=10) as gateway:
+        page = gateway.get("/docs")
+        script = gateway.get("/docs/swagger-ui-bundle.js")
+        listed = gateway.get("/docs/swagger-config.json").json()["urls"]
+        documents = [gateway.get(entry["url"]).json() for entry in listed]
+
+    assert f"http://localhost:{local_run.env['GATEWAY_PORT']}/docs" in banner
+    assert (page.status_code, script.status_code) == (200, 200)
+    assert [entry["name"] for entry in listed] == [service.name for service in SERVICES]
+    assert [document["openapi"] for document in documents] == ["3.1.0"] * len(SERVICES)
+
+
 def start_watched(run: LocalRun, **options: int) -> subprocess.Popen[bytes]:
     """Start serving, and make sure /proc shows the processes that must stop later."""
     process = run.start(**options)
