@@ -25,7 +25,7 @@ help: ## list the targets
 DOCS_ASSETS := gateway/docs/node_modules/.package-lock.json
 
 $(DOCS_ASSETS): gateway/docs/package.json gateway/docs/package-lock.json
-	@command -v npm >/dev/null || { echo 'make: npm installs the /docs page (sudo apt-get install npm)' >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "make: npm is needed to install the /docs page's Swagger UI (sudo apt-get install npm)" >&2; exit 1; }
 	npm ci --prefix gateway/docs --ignore-scripts --no-audit --no-fund
 	touch $@
 

@@ -21,12 +21,7 @@ ASSETS = {
     "/docs/favicon-32x32.png": "image/png",
 }
 
-
-@pytest.fixture(scope="module", autouse=True)
-def docs_assets_installed() -> None:
-    """The page needs Swagger UI's files, which `make venv` installs (`make test` does it)."""
-    if not (ROOT / DOCS_ASSETS / "swagger-ui-bundle.js").is_file():
-        pytest.fail(f"Swagger UI is not installed in {DOCS_ASSETS}: run make venv")
+pytestmark = pytest.mark.usefixtures("docs_assets_installed")
 
 
 def test_serve_docs_page(client: httpx.Client) -> None:

@@ -49,6 +49,8 @@ WAIT_SECONDS = 30
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
+pytestmark = pytest.mark.usefixtures("docs_assets_installed")
+
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
