@@ -66,9 +66,9 @@ logs: ## follow one process's output of make run: make logs service=foss (or ser
 	@test -n "$(service)" || { echo 'usage: make logs service=<name>  (a service, or gateway)' >&2; exit 2; }
 	tail -n 100 -F $(or $(FLUSK_VAR_DIR),var)/log/$(service).log
 
-new-service: venv ## a new service from the template, wired everywhere: make new-service name=orders
-	@test -n "$(name)" || { echo 'make new-service: usage: make new-service name=<name>  (a lowercase Python identifier, e.g. orders)' >&2; exit 2; }
-	$(BIN)/flusk-new-service '$(name)'
+new-service: venv ## a new service from the template, wired everywhere: make new-service name=orders [prefix=/orders]
+	@test -n "$(name)" || { echo 'make new-service: usage: make new-service name=<name> [prefix=/<url-prefix>]  (a lowercase Python identifier, e.g. orders)' >&2; exit 2; }
+	$(BIN)/flusk-new-service '$(name)' $(if $(prefix),'--prefix=$(prefix)')
 
 COMPOSE := docker compose -f compose/docker-compose.yml
 

@@ -429,7 +429,7 @@ def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
         find_nginx(os.environ)
     except RunError as exc:
         pytest.skip(str(exc))
-    create_service(repo, "zz_orders")
+    create_service(repo, "zz_orders", prefix="/zz-orders")  # a prefix of its own, end to end
     environment = clean_environment()
     tox = [sys.executable, "-m", "tox", "run", "-e", "zz_orders"]
     run(tox, cwd=repo, env=environment, timeout=300)
@@ -458,15 +458,49 @@ def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
         )
     try:
         base = f"http://127.0.0.1:{gateway}"
-        wait_for(f"{base}/zz_orders", process, log)
+        wait_for(f"{base}/zz-orders", process, log)
         wait_for(f"{base}/foss", process, log)
         assert len(stack_sessions(process, log)) == 2 + len(services)  # flusk-run, nginx, each
-        status, created = call("POST", f"{base}/zz_orders", {"name": "first"})
+        status, created = call("POST", f"{base}/zz-orders", {"name": "first"})
         assert (status, created["name"]) == (201, "first")
-        status, page = call("GET", f"{base}/zz_orders")
+        status, page = call("GET", f"{base}/zz-orders")
         assert (status, page["items"]) == (200, [created])
+        status, document = call("GET", f"{base}/zz-orders/openapi.json")
+        assert (status, list(document["paths"])) == (
+            200,
+            ["/zz-orders", "/zz-orders/{zz_order_id}"],
+        )
         status, _ = call("POST", f"{base}/foss", {"name": "Ada", "email": "ada@example.org"})
         assert status == 201
         assert stop(process, log) == [], log.read_text(errors="replace")
     finally:
         kill(process, log)
+
+
+def test_create_service_with_its_own_prefix(repo: Path) -> None:
+    service = create_service(repo, "zz_order_items", prefix="/zz-order-items")
+    assert service.prefix == "/zz-order-items"
+    assert load_services(repo)[-1] == service
+    views = (
+        repo / "services" / "zz_order_items" / "src" / "zz_order_items" / "views.py"
+    ).read_text(encoding="utf-8")
+    assert 'url_prefix="/zz-order-items"' in views
+    assert drift(repo) == []
+
+
+@pytest.mark.parametrize(
+    ("prefix", "message"),
+    [
+        ("zz", "one path segment"),
+        ("/Zz", "one path segment"),
+        ("/a/b", "one path segment"),
+        ("/zz-", "one path segment"),
+        ("/healthz", "reserved"),
+        ("/foss", "already owns /foss"),
+    ],
+)
+def test_refuse_bad_prefix(repo: Path, prefix: str, message: str) -> None:
+    before = snapshot(repo)
+    with pytest.raises(InvalidServiceName, match=message):
+        create_service(repo, "zz_orders", prefix=prefix)
+    assert snapshot(repo) == before

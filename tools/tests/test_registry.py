@@ -28,6 +28,14 @@ def test_load_services(tmp_path: Path) -> None:
     assert load_services(root)[0].prefix == "/foss"
 
 
+def test_load_service_with_its_own_prefix(tmp_path: Path) -> None:
+    root = write_registry(
+        tmp_path, "[services.order_items]\nport = 8001\nprefix = '/order-items'\n"
+    )
+    [service] = load_services(root)
+    assert service.prefix == "/order-items"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -38,7 +46,11 @@ def test_load_services(tmp_path: Path) -> None:
         ("[services.a]\nport = 8001\ncalls = ['b']\n", "calls unknown 'b'"),
         ("[services.a]\nport = 8001\ncalls = ['a']\n", "calls unknown 'a'"),
         ("[services.a]\nport = 8001\ncalls = 'b'\n", "list of service names"),
-        ("[services.a]\nport = 8001\nprefix = '/x'\n", "unknown keys ['prefix']"),
+        ("[services.a]\nport = 8001\nroute = '/x'\n", "unknown keys ['route']"),
+        ("[services.a]\nport = 8001\nprefix = 'x'\n", "prefix must be one path segment"),
+        ("[services.a]\nport = 8001\nprefix = '/a/b'\n", "prefix must be one path segment"),
+        ("[services.a]\nport = 8001\nprefix = '/docs'\n", "'/docs' is reserved"),
+        ("[services.a]\nport = 8001\n[services.b]\nport = 8002\nprefix = '/a'\n", "share a URL"),
         ("[services.a\n", "cannot read"),
         ("[services.lint]\nport = 8001\n", "'lint' is reserved"),
         ("[services.database]\nport = 8001\n", "'database' is reserved"),
@@ -55,3 +67,5 @@ def test_register_service_with_next_port(tmp_path: Path) -> None:
     assert register_service(root, "orders") == Service("orders", 8002)
     assert (root / "services.toml").read_text().startswith("# kept\n")
     assert load_services(root)[-1] == Service("orders", 8002)
+    register_service(root, "order_items", "/order-items")
+    assert load_services(root)[-1].prefix == "/order-items"

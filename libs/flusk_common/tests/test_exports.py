@@ -70,7 +70,6 @@ def test_export_testing_names() -> None:
         "ContractTests",
         "assert_matches",
         "assert_problem",
-        "encode_cursor",
         "error_pointers",
         "get_database",
         "parse_time",

@@ -151,3 +151,17 @@ def test_accept_body_at_size_limit(limit: int, config: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("limit", "config"), [(ONE_MIB, {}), (100, {"MAX_CONTENT_LENGTH": 100})])
 def test_refuse_body_over_size_limit(limit: int, config: dict[str, Any]) -> None:
     assert_problem(send(padded_body(limit + 1), **config), 413)
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_answer_missing_body_as_missing(client: FlaskClient, method: str) -> None:
+    """No body and no Content-Type: the body is missing, not of the wrong type."""
+    url = "/gadgets" if method == "POST" else "/gadgets/1"
+    body = assert_problem(client.open(url, method=method), 400, "malformed_json")
+    assert "no body" in body["detail"]
+
+
+def test_state_the_size_limit(client: FlaskClient) -> None:
+    response = client.post("/gadgets", data=b"x" * 2_000_000, content_type="application/json")
+    body = assert_problem(response, 413, "request_entity_too_large")
+    assert "1048576 bytes" in body["detail"]

@@ -138,3 +138,9 @@ def test_name_indexes_and_checks_by_convention() -> None:
     assert {index.name for index in table.indexes} == {"ix_gadget_size"}
     assert "ck_gadget_positive_size" in {constraint.name for constraint in table.constraints}
     assert Base.metadata.naming_convention == table.metadata.naming_convention
+
+
+def test_create_with_one_instant(client: FlaskClient) -> None:
+    """A new record was last updated when it was created: both timestamps are equal."""
+    body = client.post("/gadgets", json={"name": "Now"}).get_json()
+    assert body["created_at"] == body["updated_at"]

@@ -90,3 +90,9 @@ def test_assert_problem_rejects_other_answers(client: FlaskClient) -> None:
         assert_problem(client.get("/healthz"), 200)
     with pytest.raises(AssertionError):
         assert_problem(client.get("/nope"), 404, "record_not_found")
+
+
+@pytest.mark.parametrize("path", ["/gadgets/", "/nowhere", "/gadgets/1/x"])
+def test_word_unknown_paths_our_way(client: FlaskClient, path: str) -> None:
+    body = assert_problem(client.get(path), 404, "not_found")
+    assert body["detail"].startswith("Nothing lives at this URL")

@@ -1,6 +1,8 @@
 """foss asks the licenses service about a record's license, through a fake of that service.
 
-The real call, with both services running, is covered by the gateway suite.
+The fake's every answer is checked against licenses' own OpenAPI document (the
+``fake_service`` fixture), so a change of licenses' contract fails these tests. The real
+call, with both services running, is covered by the gateway suite.
 """
 
 from __future__ import annotations
@@ -20,7 +22,35 @@ from flusk_common.testing import assert_problem, error_pointers, get_database
 from foss.models import Foss
 
 CATALOGUE = {"MIT", "Apache-2.0", "GPL-3.0-only"}
-NOT_FOUND = {"type": "urn:flusk:problem:record_not_found", "status": 404}
+HEADERS = {"X-Request-ID": "from-licenses"}
+
+
+def license_record(spdx_id: str) -> dict[str, Any]:
+    """A license as licenses answers it."""
+    return {
+        "spdx_id": spdx_id,
+        "name": f"The {spdx_id} license",
+        "osi_approved": True,
+        "url": f"https://spdx.org/licenses/{spdx_id}.html",
+        "created_at": "2026-11-24T09:00:00Z",
+        "updated_at": "2026-11-24T09:00:00Z",
+    }
+
+
+def problem(status: int, code: str) -> httpx.Response:
+    """Problem details as licenses answers them."""
+    body = {
+        "type": f"urn:flusk:problem:{code}",
+        "title": code.replace("_", " ").title(),
+        "status": status,
+        "detail": f"licenses says {code}",
+        "code": code,
+        "request_id": HEADERS["X-Request-ID"],
+    }
+    headers = {**HEADERS, "Content-Type": "application/problem+json"}
+    if status == 503:
+        headers["Retry-After"] = "5"
+    return httpx.Response(status, json=body, headers=headers)
 
 
 class FakeLicenses:
@@ -38,8 +68,8 @@ class FakeLicenses:
             return self.failure
         spdx_id = request.url.path.removeprefix("/licenses/")
         if spdx_id in CATALOGUE:
-            return httpx.Response(200, json={"spdx_id": spdx_id, "name": spdx_id})
-        return httpx.Response(404, json={**NOT_FOUND, "code": "record_not_found"})
+            return httpx.Response(200, json=license_record(spdx_id), headers=HEADERS)
+        return problem(404, "record_not_found")
 
 
 @pytest.fixture
@@ -48,8 +78,10 @@ def licenses() -> FakeLicenses:
 
 
 @pytest.fixture
-def client(make_app: Callable[..., Flask], licenses: FakeLicenses) -> FlaskClient:
-    app = make_app(SERVICE_TRANSPORTS={"licenses": httpx.MockTransport(licenses)})
+def client(
+    make_app: Callable[..., Flask], fake_service: Any, licenses: FakeLicenses
+) -> FlaskClient:
+    app = make_app(SERVICE_TRANSPORTS={"licenses": fake_service("licenses", licenses)})
     return app.test_client()
 
 
@@ -72,13 +104,17 @@ def test_create_foss_refuses_unknown_license(
     client: FlaskClient, db_session: Session, licenses: FakeLicenses
 ) -> None:
     response = client.post("/foss", json=foss_payload(license="mit"))
-    assert error_pointers(response) == ["/license"]
+    assert error_pointers(response, 409) == ["/license"]
     assert stored_emails(db_session) == []
 
 
 @pytest.mark.parametrize(
     "failure",
-    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.Response(503)],
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        problem(503, "database_unavailable"),
+    ],
 )
 def test_create_foss_while_licenses_unavailable(
     client: FlaskClient, db_session: Session, licenses: FakeLicenses, failure: Any
@@ -93,7 +129,7 @@ def test_create_foss_while_licenses_unavailable(
 def test_report_licenses_error_as_bad_gateway(
     client: FlaskClient, db_session: Session, licenses: FakeLicenses
 ) -> None:
-    licenses.failure = httpx.Response(500, json={"status": 500, "code": "internal_error"})
+    licenses.failure = problem(500, "internal_error")
     assert_problem(client.post("/foss", json=foss_payload(license="MIT")), 502, "upstream_error")
     assert stored_emails(db_session) == []
 
@@ -113,9 +149,8 @@ def test_update_foss_checks_new_license_only(client: FlaskClient, licenses: Fake
     assert (renamed.status_code, licenses.calls) == (200, [])
     licensed = client.patch(f"/foss/{foss['id']}", json={"license": "Apache-2.0"})
     assert licensed.json["license"] == "Apache-2.0"
-    assert error_pointers(client.patch(f"/foss/{foss['id']}", json={"license": "Nope"})) == [
-        "/license"
-    ]
+    unknown = client.patch(f"/foss/{foss['id']}", json={"license": "Nope"})
+    assert error_pointers(unknown, 409) == ["/license"]
     assert [call.url.path for call in licenses.calls] == ["/licenses/Apache-2.0", "/licenses/Nope"]
 
 
@@ -161,7 +196,7 @@ def test_create_foss_refuses_malformed_license(
 
 def test_report_other_not_found_as_bad_gateway(client: FlaskClient, licenses: FakeLicenses) -> None:
     """A 404 that is not about the license (a wrong LICENSES_URL, say) is licenses' fault."""
-    licenses.failure = httpx.Response(404, json={**NOT_FOUND, "code": "not_found"})
+    licenses.failure = problem(404, "not_found")
     assert_problem(client.post("/foss", json=foss_payload(license="MIT")), 502, "upstream_error")
 
 
@@ -169,19 +204,23 @@ def test_report_other_not_found_as_bad_gateway(client: FlaskClient, licenses: Fa
     ("method", "path"), [("POST", "/foss"), ("PATCH", "/foss/1"), ("PUT", "/foss/1")]
 )
 def test_hold_no_database_connection_while_asking_licenses(
-    make_app: Callable[..., Flask], migrated_database_url: str, method: str, path: str
+    make_app: Callable[..., Flask],
+    fake_service: Any,
+    migrated_database_url: str,
+    method: str,
+    path: str,
 ) -> None:
     """A slow licenses service must not keep foss's database (or SQLite's lock) busy."""
     held: list[int] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         held.append(get_database(app).engine.pool.checkedout())
-        return httpx.Response(200, json={"spdx_id": "MIT"})
+        return httpx.Response(200, json=license_record("MIT"), headers=HEADERS)
 
     app = make_app(
         DATABASE_URL=migrated_database_url,
         isolated=False,
-        SERVICE_TRANSPORTS={"licenses": httpx.MockTransport(answer)},
+        SERVICE_TRANSPORTS={"licenses": fake_service("licenses", answer)},
     )
     client = app.test_client()
     assert client.post("/foss", json=foss_payload()).status_code == 201

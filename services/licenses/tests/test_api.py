@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from conftest import new_license, new_spdx_id
-from flusk_common.testing import assert_problem, encode_cursor, error_pointers
+from flusk_common.testing import assert_problem, error_pointers
 
 APACHE = {"spdx_id": "Apache-2.0", "name": "Apache License 2.0"}
 
@@ -107,9 +107,11 @@ def test_list_licenses_cursor_after_deleted_license(client: FlaskClient) -> None
     assert list_ids(client, cursor=cursor) == (created[1:], None)
 
 
-@pytest.mark.parametrize("cursor", [encode_cursor(1), encode_cursor("x\x00"), "e30"])
+@pytest.mark.parametrize("cursor", ["-MIT", "x" * 65, "has space", "MIT\x00"])
 def test_list_licenses_bad_cursor(client: FlaskClient, cursor: str) -> None:
-    assert error_pointers(client.get("/licenses", query_string={"cursor": cursor})) == ["/cursor"]
+    assert set(error_pointers(client.get("/licenses", query_string={"cursor": cursor}))) == {
+        "/cursor"
+    }
 
 
 @pytest.mark.parametrize(

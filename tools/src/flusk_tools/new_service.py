@@ -2,9 +2,10 @@
 
 The template, ``service_template/`` in this package, holds a complete service like foss
 with one sample resource. Every file ends in ``.tmpl`` (so it is neither linted nor
-collected as Python) and uses three placeholders, in contents and paths alike:
+collected as Python) and uses four placeholders, in contents and paths alike:
 ``__service__`` (the name, ``order_lines``), ``__item__`` (one of what it holds, the name
-made singular: ``order_line``) and ``__Item__`` (its model class, ``OrderLine``).
+made singular: ``order_line``), ``__Item__`` (its model class, ``OrderLine``) and
+``__prefix__`` (its URL prefix: ``/order_lines``, or the one given, ``/order-lines``).
 
 The service is written to a hidden folder under ``services/`` and renamed into place,
 formatted by ruff (its imports sort by the name; long names wrap), then registered in
@@ -42,6 +43,7 @@ from .registry import (
     RESERVED,
     RegistryError,
     Service,
+    check_prefix,
     find_root,
     load_services,
     register_service,
@@ -50,13 +52,17 @@ from .registry import (
 PLACEHOLDER = "__service__"
 ITEM_PLACEHOLDER = "__item__"
 CLASS_PLACEHOLDER = "__Item__"
-PLACEHOLDERS = (PLACEHOLDER, ITEM_PLACEHOLDER, CLASS_PLACEHOLDER)
+PREFIX_PLACEHOLDER = "__prefix__"
+PLACEHOLDERS = (PLACEHOLDER, ITEM_PLACEHOLDER, CLASS_PLACEHOLDER, PREFIX_PLACEHOLDER)
 TEMPLATE_FOLDER = "service_template"
 TEMPLATE_SUFFIX = ".tmpl"
 # PostgreSQL cuts identifiers at 63 bytes (uq_<name>_name must fit); shorter keeps the
 # template's lines within the line length whatever the name.
 MAX_NAME_LENGTH = 32
-USAGE = "usage: make new-service name=<name>  (a lowercase Python identifier, e.g. orders)"
+USAGE = (
+    "usage: make new-service name=<name> [prefix=/<url-prefix>]  (a lowercase Python "
+    "identifier, e.g. orders; the prefix defaults to /<name>, e.g. prefix=/order-items)"
+)
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 # `type` became a soft keyword in Python 3.12: refuse it on 3.11 too.
 _SOFT_KEYWORDS = frozenset(keyword.softkwlist) | {"type"}
@@ -85,9 +91,10 @@ def class_name(name: str) -> str:
     return "".join(part.capitalize() for part in item_name(name).split("_"))
 
 
-def substitute(text: str, name: str) -> str:
+def substitute(text: str, name: str, prefix: str | None = None) -> str:
     return (
-        text.replace(CLASS_PLACEHOLDER, class_name(name))
+        text.replace(PREFIX_PLACEHOLDER, prefix or f"/{name}")
+        .replace(CLASS_PLACEHOLDER, class_name(name))
         .replace(ITEM_PLACEHOLDER, item_name(name))
         .replace(PLACEHOLDER, name)
     )
@@ -191,11 +198,11 @@ def validate_name(root: Path, name: str) -> None:
         )
 
 
-def render(name: str) -> dict[PurePosixPath, str]:
+def render(name: str, prefix: str | None = None) -> dict[PurePosixPath, str]:
     """Every file of service ``name``: its path inside ``services/<name>/`` and its text."""
     files = {}
     for path, text in template_files():
-        files[PurePosixPath(substitute(str(path), name))] = substitute(text, name)
+        files[PurePosixPath(substitute(str(path), name))] = substitute(text, name, prefix)
     return files
 
 
@@ -240,10 +247,20 @@ def _format(folder: Path) -> None:
             raise NewServiceError(f"ruff {command[0]} failed on the new service: {result.stderr}")
 
 
-def create_service(root: Path, name: str) -> Service:
-    """Create service ``name`` in ``root``: its folder, registry entry and generated files."""
+def create_service(root: Path, name: str, prefix: str | None = None) -> Service:
+    """Create service ``name`` in ``root``: its folder, registry entry and generated files.
+
+    Its URL prefix is ``prefix`` (checked as the registry checks it), else ``/<name>``.
+    """
     validate_name(root, name)
-    files = render(name)
+    if prefix is not None:
+        try:
+            check_prefix(prefix, "the prefix")
+        except RegistryError as exc:
+            raise InvalidServiceName(str(exc)) from None
+        if prefix in {service.prefix for service in load_services(root)}:
+            raise InvalidServiceName(f"another service already owns {prefix}: choose another")
+    files = render(name, prefix)
     snapshot = _snapshot(root)
     target = root / "services" / name
     staging = target.with_name(f".{name}.tmp-{secrets.token_hex(4)}")
@@ -256,7 +273,7 @@ def create_service(root: Path, name: str) -> Service:
         staging.rename(target)
         created = target
         _format(target)
-        service = register_service(root, name)
+        service = register_service(root, name, prefix)
         write_generated(root)
     except BaseException as exc:
         if created is not None:
@@ -291,15 +308,18 @@ def _fail(message: str, status: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``flusk-new-service NAME``: 0 when created, 2 for a bad command line or name, else 1."""
+    """``flusk-new-service NAME [--prefix=/x]``: 0 if created, 2 for a bad command line or name."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments in (["-h"], ["--help"]):
         sys.stdout.write(f"{USAGE}\n")
         return 0
+    prefix = None
+    if len(arguments) == 2 and arguments[1].startswith("--prefix="):
+        prefix = arguments.pop().removeprefix("--prefix=") or None
     if len(arguments) != 1:
         return _fail(USAGE, 2)
     try:
-        service = create_service(find_root(), arguments[0])
+        service = create_service(find_root(), arguments[0], prefix)
     except InvalidServiceName as exc:
         return _fail(str(exc), 2)
     except (NewServiceError, RegistryError) as exc:

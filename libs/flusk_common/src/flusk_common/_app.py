@@ -112,7 +112,7 @@ def create_service_app(
     metadata = metadata if metadata is not None else _metadata_of(resources)
     service = import_name.partition(".")[0]
     calls = tuple(calls)
-    app = ServiceApp(import_name)
+    app = ServiceApp(import_name, static_folder=None)  # a JSON API serves no files
     app.config.update(load_settings(service, os.environ, calls=calls))
     app.config.update(test_config or {})
     app.config["SERVICE_CALLS"] = calls

@@ -53,6 +53,8 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 def _parse_body() -> None:
     if not takes_body():
         return
+    if "Content-Type" not in request.headers and not request.content_length:
+        raise MalformedJSON("The request has no body; send a JSON object as application/json.")
     _check_media_type()
     raw = request.get_data(cache=False)
     if not raw.strip():

@@ -9,6 +9,8 @@ problem details. So the document cannot drift from what the service does.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import referencing
@@ -67,39 +69,83 @@ def _operation(app: Flask, document: dict[str, Any], method: str, path: str) -> 
     return document["paths"].get(_path(rule), {}).get(method.lower())
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a request got, however it was sent (a test client, an httpx transport)."""
+
+    method: str
+    path: str
+    status: int
+    header_names: frozenset[str]  # lower case
+    mimetype: str | None
+    data: bytes
+
+    @classmethod
+    def of(cls, response: TestResponse) -> Answer:
+        request = response.request
+        names = frozenset(name.lower() for name, _ in response.headers.items())
+        return cls(
+            request.method,
+            request.path,
+            response.status_code,
+            names,
+            response.mimetype,
+            response.get_data(),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} answered {self.status}"
+
+
+def _declared(app: Flask, document: dict[str, Any], answer: Answer) -> Any:
+    """The document's response for ``answer``; None for none; a list of problems if wrong."""
+    head = answer.method == "HEAD"
+    operation = _operation(app, document, "GET" if head else answer.method, answer.path)
+    if operation is None:  # routed nowhere (404, 405): problem details, or nothing to check
+        routed_nowhere = answer.status < 400 or head or answer.mimetype == _PROBLEM
+        return None if routed_nowhere else [f"{answer} as {answer.mimetype}, not problem details"]
+    responses = operation["responses"]
+    declared = responses.get(str(answer.status))
+    if declared is None:
+        # An endpoint that is no resource operation declares `default`: its answers are its own.
+        return (
+            None if "default" in responses else [f"{answer}, which the document does not declare"]
+        )
+    return _resolve(document, declared)
+
+
+def mismatches(app: Flask, answer: Answer) -> list[str]:
+    """How ``answer`` differs from what the app's OpenAPI document says it answers."""
+    document: dict[str, Any] | None = app.extensions.get(DOCUMENT_EXTENSION)
+    declared = None if document is None else _declared(app, document, answer)
+    if declared is None or isinstance(declared, list):
+        return declared or []
+    found = [
+        f"{answer} without its {name} header"
+        for name, header in declared.get("headers", {}).items()
+        if header.get("required") and name.lower() not in answer.header_names
+    ]
+    content = declared.get("content")
+    if not content or answer.method == "HEAD":
+        return found + (
+            [f"{answer} with a body the document does not declare"] if answer.data else []
+        )
+    if answer.mimetype not in content:
+        return [*found, f"{answer} as {answer.mimetype}, not {list(content)}"]
+    try:
+        body = json.loads(answer.data)
+    except ValueError:
+        return [*found, f"{answer} with a body that is not JSON"]
+    assert document is not None
+    registry = app.extensions.setdefault(_REGISTRY, document_registry(document))
+    schema = content[answer.mimetype].get("schema", {})
+    return found + [f"{answer}: {problem}" for problem in _mismatches(registry, body, schema)]
+
+
 def check_response(app: Flask, response: TestResponse) -> None:
     """Fail unless ``response`` is what the app's document says it answers."""
-    document: dict[str, Any] | None = app.extensions.get(DOCUMENT_EXTENSION)
-    request = response.request
-    if document is None:
-        return
-    method = "GET" if request.method == "HEAD" else request.method
-    what = f"{request.method} {request.path} answered {response.status_code}"
-    operation = _operation(app, document, method, request.path)
-    if operation is None:
-        if response.status_code >= 400 and request.method != "HEAD":
-            assert response.mimetype == _PROBLEM, f"{what} as {response.mimetype}"
-        return
-    responses = operation["responses"]
-    declared = responses.get(str(response.status_code))
-    if declared is None:
-        assert "default" in responses, f"{what}, which the document does not declare"
-        return  # an endpoint that is no resource operation: its answers are its own
-    declared = _resolve(document, declared)
-    for name, header in declared.get("headers", {}).items():
-        if header.get("required"):
-            assert name in response.headers, f"{what} without its {name} header"
-    content = declared.get("content")
-    if not content or request.method == "HEAD":
-        assert not response.data, f"{what} with a body the document does not declare"
-        return
-    assert response.mimetype in content, f"{what} as {response.mimetype}, not {list(content)}"
-    schema = content[response.mimetype].get("schema", {})
-    registry = app.extensions.setdefault(_REGISTRY, document_registry(document))
-    mismatches = _mismatches(registry, response.get_json(), schema)
-    assert not mismatches, f"{what} with a body the document does not describe:\n" + "\n".join(
-        mismatches
-    )
+    found = mismatches(app, Answer.of(response))
+    assert not found, "the answer differs from the service's document:\n" + "\n".join(found)
 
 
 class DocumentedClient(FlaskClient):

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -48,6 +49,13 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def _created_at(context: DefaultExecutionContext) -> datetime:
+    """A new row was updated when it was created: the same instant, to the microsecond."""
+    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    created: datetime | None = parameters.get("created_at")
+    return created or utcnow()
+
+
 class Timestamps:
     """``created_at`` and ``updated_at``, set by the server, never by the client."""
 
@@ -55,7 +63,7 @@ class Timestamps:
         UTCDateTime, default=utcnow, server_default=sa.func.now()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, server_default=sa.func.now(), onupdate=utcnow
+        UTCDateTime, default=_created_at, server_default=sa.func.now(), onupdate=utcnow
     )
 
 

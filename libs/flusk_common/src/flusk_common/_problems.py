@@ -70,10 +70,22 @@ def _code_for(status: int) -> str:
     return _HTTP_CODES.get(status) or f"http_{status}"
 
 
+def _detail(status: int, exc: HTTPException) -> str | None:
+    """Our words for the errors routing and Werkzeug raise, each naming what to change."""
+    if status == 404:
+        return "Nothing lives at this URL; check the path (the service's document lists them)."
+    if status == 405:
+        return "This URL does not take this method; Allow lists the ones it takes."
+    if status == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return f"The body is larger than the limit of {limit} bytes."
+    return exc.description
+
+
 def _from_http_exception(exc: HTTPException) -> FluskError:
     """Translate a Werkzeug error (404, 405, 413, ...) into the same shape as ours."""
     status = exc.code or 500
-    error = FluskError(exc.description)
+    error = FluskError(_detail(status, exc))
     error.status = status
     error.code = _code_for(status)
     error.title = HTTPStatus(status).phrase

@@ -37,7 +37,12 @@ import sqlalchemy as sa
 from werkzeug.routing import BaseConverter, Map, ValidationError
 
 from ._errors import ConfigurationError
-from ._pagination import CURSOR_MAX_LENGTH, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from ._pagination import (
+    CURSOR_MAX_LENGTH,
+    DEFAULT_PAGE_SIZE,
+    INTEGER_CURSOR_PATTERN,
+    MAX_PAGE_SIZE,
+)
 from ._schemas import Validator, compile_schema, load_schema
 
 OperationKind = Literal["create", "list", "read", "update", "replace", "delete"]
@@ -207,7 +212,7 @@ class Resource:
                 "maximum": MAX_PAGE_SIZE,
                 "default": DEFAULT_PAGE_SIZE,
             },
-            "cursor": {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
+            "cursor": self._cursor_schema(),
         }
         for name in filters:
             if name not in self.fields or name in _PAGE_PARAMETERS:
@@ -221,6 +226,19 @@ class Resource:
                 field["type"] = non_null[0] if len(non_null) == 1 else non_null
             properties[name] = field
         return self._standalone(_object(properties))
+
+    def _cursor_schema(self) -> dict[str, Any]:
+        """The cursors a key can be: any of them is accepted, stored or not."""
+        description = {"description": "The next_cursor of the previous page."}
+        key = self.fields[self.key]
+        if "integer" in _types(key):
+            return {"type": "string", "pattern": INTEGER_CURSOR_PATTERN, **description}
+        cursor = _without(key, "readOnly", IMMUTABLE, "default", "description")
+        cursor["type"] = "string"
+        cursor.setdefault("minLength", 1)
+        cursor.setdefault("maxLength", CURSOR_MAX_LENGTH)
+        cursor.setdefault("pattern", "^[^\\u0000]*$")  # no key holds a NUL
+        return {**cursor, **description}
 
     @property
     def examples(self) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from ._client import close_service_clients
 from ._database import get_database
 from ._document_check import DocumentedClient
+from ._service_fakes import Handler, ServiceFake
 
 AppFactory = Callable[[dict[str, Any] | None], Flask]
 
@@ -153,6 +155,29 @@ def make_app(
 def app(make_app: Callable[..., Flask]) -> Flask:
     """The service app, its sessions inside the test's transaction."""
     return make_app()
+
+
+@pytest.fixture
+def fake_service() -> Iterator[Callable[[str, Handler], httpx.MockTransport]]:
+    """Fake a service this one calls: ``fake_service("licenses", handler)`` is a transport.
+
+    Pass it as ``make_app(SERVICE_TRANSPORTS={"licenses": transport})``. Every answer the
+    handler gives is checked against the faked service's OpenAPI document; the test fails
+    if one differs, so the fake cannot drift from the service it stands for.
+    """
+    fakes: list[ServiceFake] = []
+
+    def make(service: str, handler: Handler) -> httpx.MockTransport:
+        fake = ServiceFake(service, handler)
+        fakes.append(fake)
+        return fake.transport
+
+    yield make
+    problems = [f"{fake.service}: {problem}" for fake in fakes for problem in fake.problems]
+    if problems:
+        pytest.fail(
+            "a fake answered what its service's document does not allow:\n" + "\n".join(problems)
+        )
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ fixtures (``client``, ``make_app``, ``db_session``, ...) come from the pytest pl
 from ._assertions import assert_problem, error_pointers, parse_time, send_raw
 from ._contract import ContractTests, assert_matches
 from ._database import get_database
-from ._pagination import encode_cursor
 
 __all__ = [
     "ContractTests",
     "assert_matches",
     "assert_problem",
-    "encode_cursor",
     "error_pointers",
     "get_database",
     "parse_time",

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import email_validator
 from sqlalchemy.orm import Session
 
-from flusk_common import FieldError, RecordNotFound, UpstreamError, ValidationFailed, service_client
+from flusk_common import Conflict, FieldError, RecordNotFound, UpstreamError, service_client
 
 from . import backend
 from .models import Foss
@@ -48,7 +48,8 @@ def check_license(spdx_id: str | None) -> None:
     except UpstreamError as error:
         if error.upstream_code != "record_not_found":
             raise  # not an answer about the license: licenses failed (502)
-        raise ValidationFailed(
+        # The body is valid; what it names does not exist now: a conflict with the catalogue.
+        raise Conflict(
             f"There is no license {spdx_id!r} in the licenses catalogue.",
             errors=[FieldError("/license", "is not a known license")],
         ) from None
