@@ -119,12 +119,22 @@ def listed_operations(driver: WebDriver) -> set[tuple[str, str]]:
     }
 
 
-def show_service(driver: WebDriver, gateway: GatewayProcess, service: str) -> None:
-    """Pick ``service`` in the selector; wait until the page lists its operations."""
+def page_errors(driver: WebDriver) -> list[str]:
+    """The errors Swagger UI shows about the document (parsing it, resolving references)."""
+    panes = driver.find_elements(By.CSS_SELECTOR, ".errors-wrapper:has(.errors__title)")
+    return [pane.text for pane in panes]
+
+
+def show_service(driver: WebDriver, gateway: GatewayProcess, service: str) -> list[str]:
+    """Pick ``service`` in the selector; wait until the page lists its operations.
+
+    Returns the errors the page then shows.
+    """
     selector = wait_for(driver, "the selector", lambda d: d.find_element(By.ID, "select"))
     Select(selector).select_by_visible_text(service)
     expected = document_operations(gateway, service)
     wait_for(driver, f"{service}'s operations", lambda d: listed_operations(d) == expected)
+    return page_errors(driver)
 
 
 def operation(driver: WebDriver, method: str, path: str) -> WebElement:
@@ -182,9 +192,9 @@ def test_docs_lists_each_service_and_tries_create(
     browser: WebDriver, docs_gateway: GatewayProcess, tmp_path: Path
 ) -> None:
     browser.get(f"{docs_gateway.url}/docs")
-    show_service(browser, docs_gateway, "licenses")
+    errors = show_service(browser, docs_gateway, "licenses")
     licenses_shot = save_screenshot(browser, tmp_path, "docs-licenses.png")
-    show_service(browser, docs_gateway, "foss")
+    errors += show_service(browser, docs_gateway, "foss")
     foss_shot = save_screenshot(browser, tmp_path, "docs-foss.png")
 
     create = operation(browser, "POST", "/foss")
@@ -198,6 +208,7 @@ def test_docs_lists_each_service_and_tries_create(
     live = ".live-responses-table tbody"
     status = wait_for(browser, "the answer", shown_in(create, f"{live} .response-col_status")).text
     answer = create.find_element(By.CSS_SELECTOR, f"{live} .response-col_description").text
+    errors += page_errors(browser)  # references are resolved as an operation is opened
     # Everything the page loaded came from the gateway: nothing from a CDN or elsewhere.
     loaded = browser.execute_script(
         "return performance.getEntriesByType('resource').map(entry => entry.name)"
@@ -206,6 +217,7 @@ def test_docs_lists_each_service_and_tries_create(
     created_shot = save_screenshot(browser, tmp_path, "docs-foss-created.png", until)
     side_by_side(browser, [foss_shot, licenses_shot, created_shot], tmp_path)
 
+    assert errors == []
     assert status == "201"
     assert record["email"] in answer
     assert loaded
