@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flusk_tools.gateway import DOCS_ASSETS
 from local_run import (
     PORT_VARIABLES,
     SERVICES,
@@ -210,6 +212,15 @@ def test_refuse_taken_port(local_run: LocalRun, variable: str) -> None:
 
     assert str(port) in message
     assert variable in message
+
+
+def test_refuse_missing_docs_assets(copied_run: LocalRun) -> None:
+    shutil.rmtree(copied_run.root / DOCS_ASSETS)
+
+    message = copied_run.fails_with()
+
+    assert "/docs" in message
+    assert "make venv" in message
 
 
 def test_refuse_missing_nginx(local_run: LocalRun) -> None:
