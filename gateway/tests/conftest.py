@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from flusk_tools.gateway import DOCS_ASSETS, Upstream
+from helpers import SUMMARY
 from local_run import LocalRun, copy_repository
 from stack import ROOT, GatewayProcess, ServiceProcess, migrate
 
@@ -126,3 +127,12 @@ def copied_run(tmp_path: Path) -> Iterator[LocalRun]:
     run = LocalRun(tmp_path, copy_repository(tmp_path / "repository"))
     yield run
     run.kill()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What tests asked to show whatever their outcome (the fuzzer's report)."""
+    lines = terminalreporter.config.stash.get(SUMMARY, [])
+    if lines:
+        terminalreporter.section("reports")
+        for line in lines:
+            terminalreporter.write_line(line)

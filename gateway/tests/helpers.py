@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+
+# Lines a test wants in the run's summary (the fuzzer's report), shown even when it passes.
+SUMMARY = pytest.StashKey[list[str]]()
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code", "request_id"}
 GENERATED_REQUEST_ID = re.compile(r"[0-9a-f]{32}")

@@ -50,7 +50,7 @@ def test_create_foss_with_license_through_gateway(stack: Stack) -> None:
 
 def test_refuse_unknown_license_through_gateway(stack: Stack) -> None:
     response = stack.client.post("/foss", json=foss_body(license="Not-A-License"))
-    assert assert_problem(response, 422, "validation_failed")["errors"] == [
+    assert assert_problem(response, 409, "conflict")["errors"] == [
         {"pointer": "/license", "detail": "is not a known license"}
     ]
 

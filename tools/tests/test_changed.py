@@ -11,7 +11,7 @@ from flusk_tools.changed import all_environments, changed_paths, environments_fo
 from flusk_tools.registry import Service
 
 SERVICES = [Service("foss", 8001), Service("licenses", 8002)]
-EVERYTHING = ["lint", "tools", "common", "foss", "licenses", "gateway"]
+EVERYTHING = ["lint", "tools", "common", "foss", "licenses", "gateway", "bench"]
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ EVERYTHING = ["lint", "tools", "common", "foss", "licenses", "gateway"]
     [
         ([], ["lint"]),
         (["README.md"], ["lint"]),
-        (["bench/json_encoding.py"], ["lint"]),
+        (["bench/stack.py", "bench/README.txt"], ["lint", "bench"]),
         (["services/foss/src/foss/views.py"], ["lint", "tools", "foss", "gateway"]),
         (
             ["services/foss/tests/test_api.py", "services/licenses/Dockerfile"],

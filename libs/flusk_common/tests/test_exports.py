@@ -23,6 +23,7 @@ PUBLIC_NAMES = [
     "UpstreamUnavailable",
     "ValidationFailed",
     "add_record",
+    "check_email",
     "configure_logging",
     "create_service_app",
     "delete_record",

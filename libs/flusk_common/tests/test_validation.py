@@ -177,11 +177,15 @@ def test_refuse_query_parameter_of_wrong_type(
         ("^a\\$$", "a$", True),
         ("^a\\$$", "a$\n", False),
         ("b", "abc", True),
-        ("^[]a]+$", "]a", True),
-        ("^[^]]+$", "ab", True),
+        ("^[]a]+$", "]a", False),  # ECMA: [] matches nothing
+        ("^[^]]+$", "a]", True),  # ECMA: [^] matches anything
+        ("^\\s+$", "\x85", False),  # ECMA: NEL is no white space
+        ("^\\s+$", "\u2028", True),
+        ("^\\d+$", "\u0663", False),  # ECMA: \d is ASCII digits only
+        ("^\\w+$", "\u00e9", False),
     ],
 )
-def test_anchor_patterns_at_end_of_string(pattern: str, value: str, valid: bool) -> None:
+def test_match_patterns_as_ecma_262(pattern: str, value: str, valid: bool) -> None:
     """JSON Schema patterns are ECMA-262: ``$`` never matches before a final newline."""
     validator = compile_schema({"type": "string", "pattern": pattern})
     assert validator.is_valid(value) is valid

@@ -3,7 +3,8 @@
 A change inside ``services/<name>/`` selects that service's environment and the gateway
 and tools suites (which run the services for real); a change to anything shared (flusk_common, the
 template and tooling, the gateway, compose, the registry, pins, CI) selects everything;
-documentation alone selects only ``lint``, which always runs.
+a change under ``bench/`` selects the harness's test (``bench``); documentation alone
+selects only ``lint``, which always runs.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from .registry import RegistryError, Service, find_root, load_services
 
 # Paths whose change can affect no test: only lint runs for them.
 _DOCUMENTATION_SUFFIXES = (".md", ".rst", ".txt")
-_UNTESTED_FOLDERS = ("bench/",)
 
 
 def all_environments(services: Sequence[Service]) -> list[str]:
     """Every tox environment, in tox.ini's order."""
-    return ["lint", "tools", "common", *(service.name for service in services), "gateway"]
+    return ["lint", "tools", "common", *(service.name for service in services), "gateway", "bench"]
 
 
 def environments_for(paths: Iterable[str], services: Sequence[Service]) -> list[str]:
@@ -35,7 +35,9 @@ def environments_for(paths: Iterable[str], services: Sequence[Service]) -> list[
         if parts[0] == "services" and len(parts) > 2 and parts[1] in names:
             # The gateway and tools suites run the services for real, too.
             selected.update({parts[1], "gateway", "tools"})
-        elif path.startswith(_UNTESTED_FOLDERS) or (
+        elif parts[0] == "bench":
+            selected.add("bench")  # the harness's own test
+        elif (
             "/" not in path and path.endswith(_DOCUMENTATION_SUFFIXES) and path != "constraints.txt"
         ):
             continue

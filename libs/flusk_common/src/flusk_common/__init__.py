@@ -23,6 +23,7 @@ from ._models import SerializerMixin, Timestamps, UTCDateTime, new_metadata
 from ._pagination import Page, fetch_page
 from ._request_validation import query_params
 from ._resources import Resource
+from ._schemas import check_email
 from ._writes import add_record, delete_record, flush_or_conflict, update_record
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "UpstreamUnavailable",
     "ValidationFailed",
     "add_record",
+    "check_email",
     "configure_logging",
     "create_service_app",
     "delete_record",

@@ -29,6 +29,9 @@ _METHODS = ("get", "post", "put", "patch", "delete")
 _PARAMETER = re.compile(r"<(?:[a-zA-Z_][a-zA-Z0-9_]*(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _SCHEMAS = "#/components/schemas/"
+# What the gateway in front answers by itself, on any path: a malformed request, a request
+# line or headers too large, the rate limit, the service down or too slow.
+GATEWAY_STATUSES = frozenset({400, 414, 429, 431, 502, 504})
 _RESPONSES = "#/components/responses/"
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -114,7 +117,7 @@ def _problem_responses(statuses: set[int]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status in sorted(statuses):
         headers: dict[str, Any] = {"X-Request-ID": _REQUEST_ID}
-        if status == 503:
+        if status in {429, 503}:
             headers["Retry-After"] = {
                 "description": "Seconds to wait before retrying.",
                 "required": True,
@@ -136,7 +139,6 @@ class _DocumentBuilder:
         self.schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA, "FieldError": FIELD_ERROR_SCHEMA}
         self.error_statuses: set[int] = set()
         self.secured = bool(app.config["API_KEYS"])
-        self.calls_others = bool(app.config.get("SERVICE_CALLS"))
 
     def _component(self, name: str, schema: Mapping[str, Any]) -> dict[str, str]:
         self.schemas[name] = _portable(schema)
@@ -150,7 +152,7 @@ class _DocumentBuilder:
         }
 
     def _errors(self, method: str, rule: Rule, operation: Operation | None) -> set[int]:
-        statuses = {422, 500, 503}
+        statuses = {422, 500, 503} | GATEWAY_STATUSES
         if method in _BODY_METHODS:
             statuses |= {400, 409, 413, 415}
         if rule.arguments:
@@ -159,8 +161,6 @@ class _DocumentBuilder:
             statuses |= {409}
         if self.secured:
             statuses |= {401}
-        if self.calls_others:
-            statuses |= {502}
         return statuses
 
     def _success(self, operation: Operation | None, rule: Rule) -> dict[str, Any]:

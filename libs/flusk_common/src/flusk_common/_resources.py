@@ -109,6 +109,22 @@ def _without(field: Mapping[str, Any], *keywords: str) -> dict[str, Any]:
     return {key: value for key, value in field.items() if key not in keywords}
 
 
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _without_nul(field: dict[str, Any]) -> dict[str, Any]:
+    """``field``, saying what every request's check enforces: its text holds no NUL.
+
+    No database text column can hold one, so requests never carry one; the document says
+    so, and a client or fuzzer reading it knows.
+    """
+    if "string" not in _types(field):
+        return field
+    if "pattern" not in field:
+        return {**field, "pattern": NO_NUL}
+    return {**field, "allOf": [*field.get("allOf", ()), {"pattern": NO_NUL}]}
+
+
 class Resource:
     """A model and the JSON Schema that defines its fields, loaded and checked once.
 
@@ -171,7 +187,10 @@ class Resource:
     # Derived schemas
 
     def _request_fields(self, names: Iterable[str], *drop: str) -> dict[str, Any]:
-        return {name: _without(self.fields[name], "readOnly", IMMUTABLE, *drop) for name in names}
+        return {
+            name: _without_nul(_without(self.fields[name], "readOnly", IMMUTABLE, *drop))
+            for name in names
+        }
 
     @functools.cached_property
     def create_schema(self) -> dict[str, Any]:
@@ -224,7 +243,7 @@ class Resource:
             if "type" in field:
                 non_null = sorted(_types(field) - {"null"})
                 field["type"] = non_null[0] if len(non_null) == 1 else non_null
-            properties[name] = field
+            properties[name] = _without_nul(field)
         return self._standalone(_object(properties))
 
     def _cursor_schema(self) -> dict[str, Any]:
@@ -237,7 +256,7 @@ class Resource:
         cursor["type"] = "string"
         cursor.setdefault("minLength", 1)
         cursor.setdefault("maxLength", CURSOR_MAX_LENGTH)
-        cursor.setdefault("pattern", "^[^\\u0000]*$")  # no key holds a NUL
+        cursor = _without_nul(cursor)  # no key holds a NUL
         return {**cursor, **description}
 
     @property

@@ -7,8 +7,8 @@ checked format.
 
 from __future__ import annotations
 
+import functools
 import json
-import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import email_validator
 import jsonschema
 import referencing
+import regress
 
 from ._errors import ConfigurationError
 
@@ -24,38 +25,20 @@ Validator = jsonschema.Draft202012Validator
 format_checker = jsonschema.FormatChecker()
 
 
-def ecma_anchors(pattern: str) -> str:
-    """``pattern`` with each ``$`` anchor ending the string, as in JSON Schema's ECMA-262.
+@functools.lru_cache(maxsize=512)
+def ecma_regex(pattern: str) -> regress.Regex:
+    """``pattern`` compiled as ECMA-262 reads it, which is JSON Schema's dialect.
 
-    Python's ``$`` also matches before a final newline: ``^[a-z]+$`` would accept "mit\n".
+    Python's ``re`` differs: its ``$`` also matches before a final newline, and its ``\\s``,
+    ``\\d`` and ``\\w`` match more characters (``\\x85``, other scripts' digits).
     """
-    translated: list[str] = []
-    escaped = in_class = False
-    for index, character in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif character == "\\":
-            escaped = True
-        elif character == "[" and not in_class:
-            in_class = True
-        elif character == "]" and in_class and not _opens_class(pattern, index):
-            in_class = False
-        elif character == "$" and not in_class:
-            translated.append(r"\Z")
-            continue
-        translated.append(character)
-    return "".join(translated)
-
-
-def _opens_class(pattern: str, index: int) -> bool:
-    """Whether the ``]`` at ``index`` is literal, being the first of its class ("[]", "[^]")."""
-    return pattern[index - 1] == "[" or pattern[max(index - 2, 0) : index] == "[^"
+    return regress.Regex(pattern)
 
 
 def _pattern(
     validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
 ) -> Iterator[jsonschema.ValidationError]:
-    if validator.is_type(instance, "string") and not re.search(ecma_anchors(pattern), instance):
+    if validator.is_type(instance, "string") and ecma_regex(pattern).find(instance) is None:
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -65,9 +48,20 @@ _SchemaValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call
 )
 
 
+def check_email(address: str) -> email_validator.ValidatedEmail:
+    """``address`` checked as an email address, by its syntax alone (no DNS look-up).
+
+    ``.test`` domains are accepted; other special-use names (``.local``, ``.invalid``,
+    ``localhost``) are not addresses anyone can be reached at, and are refused.
+    """
+    return email_validator.validate_email(
+        address, check_deliverability=False, test_environment=True
+    )
+
+
 def _is_email(instance: object) -> bool:
     if isinstance(instance, str):
-        email_validator.validate_email(instance, check_deliverability=False)
+        check_email(instance)
     return True
 
 

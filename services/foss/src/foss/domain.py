@@ -6,10 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import email_validator
 from sqlalchemy.orm import Session
 
-from flusk_common import Conflict, FieldError, RecordNotFound, UpstreamError, service_client
+from flusk_common import (
+    Conflict,
+    FieldError,
+    RecordNotFound,
+    UpstreamError,
+    check_email,
+    service_client,
+)
 
 from . import backend
 from .models import Foss
@@ -23,8 +29,7 @@ def canonical_email(email: str) -> str:
     and the whole address is compared without regard to case. The schema has already
     checked that it is an address.
     """
-    normalized = email_validator.validate_email(email, check_deliverability=False).normalized
-    return normalized.lower()
+    return check_email(email).normalized.lower()
 
 
 def _normalized(data: Mapping[str, Any]) -> dict[str, Any]:
