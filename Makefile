@@ -14,7 +14,7 @@ space := $(empty) $(empty)
 PACKAGE_ENVS := $(subst $(space),$(comma),tools common $(SERVICES) gateway)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-changed test-postgres lint format generate run logs new-service compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
+.PHONY: help venv test test-changed test-postgres test-faults lint format generate run logs new-service compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(base)/$(base)/g' | \
@@ -46,8 +46,11 @@ test-changed: venv ## only the tox environments the change since $(base) touches
 	@envs=$$($(BIN)/flusk-changed --base $(base)) && echo "tox environments: $$envs" && \
 		$(BIN)/tox run -e $$envs
 
-test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DATABASE_URL)
-	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/tox run -e $(if $(service),$(service),$(PACKAGE_ENVS))
+test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DATABASE_URL), then the fault suite
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/tox run -e $(if $(service),$(service),$(PACKAGE_ENVS)$(comma)faults)
+
+test-faults: venv ## faults injected under load (database, workers, callee, restarts) on a PostgreSQL of its own
+	$(BIN)/tox run -e faults
 
 lint: venv ## ruff (lint, format check) and mypy strict
 	$(BIN)/tox run -e lint
