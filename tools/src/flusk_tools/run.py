@@ -87,13 +87,9 @@ def find_nginx(environ: Mapping[str, str]) -> str:
     raise RunError(f"nginx is not installed: {NGINX_INSTALL_HINT}")
 
 
-def check_docs_assets(root: Path) -> None:
-    """Swagger UI's files, which the gateway serves at /docs, are installed."""
-    if not (root / DOCS_ASSETS / "swagger-ui-bundle.js").is_file():
-        raise RunError(
-            f"the /docs page's files are not installed in {DOCS_ASSETS}: "
-            "run make venv (it installs them with npm ci)"
-        )
+def docs_installed(root: Path) -> bool:
+    """Whether Swagger UI's files, which the gateway serves at /docs, are installed."""
+    return (root / DOCS_ASSETS / "swagger-ui-bundle.js").is_file()
 
 
 def service_environment(
@@ -245,7 +241,6 @@ def prepare(root: Path, environ: Mapping[str, str]) -> Stack:
     services = load_services(root)
     var_dir = Path(environ.get("FLUSK_VAR_DIR") or root / "var").resolve()
     nginx = find_nginx(environ)
-    check_docs_assets(root)
     graceful_timeout(environ)
     check_port_free(gateway_port(environ), "GATEWAY_PORT")
     for service in services:
@@ -264,6 +259,8 @@ def opening_banner(stack: Stack) -> str:
     for service in stack.services:
         url = database_url(service, stack.var_dir, stack.environ)
         lines.append(f"  {service.name:8} database {without_password(url)}")
+    if not docs_installed(stack.root):
+        lines.append(f"  docs     Swagger UI is not installed in {DOCS_ASSETS}: run make venv")
     return "\n".join(lines) + "\n"
 
 
