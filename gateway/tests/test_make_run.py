@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flusk_tools.gateway import DOCS_ASSETS
 from local_run import (
     PORT_VARIABLES,
     SERVICES,
@@ -70,6 +72,23 @@ def test_print_urls_and_working_curl_example(local_run: LocalRun) -> None:
     assert f"{base}/healthz" in banner
     assert all(f"{base}{service.prefix}" in banner for service in SERVICES)
     assert response.status_code == 201, response.text
+
+
+def test_serve_docs_of_every_service(local_run: LocalRun) -> None:
+    local_run.start_serving()
+    banner = local_run.output("stdout")
+
+    with httpx.Client(base_url=local_run.gateway_url, timeout=10) as gateway:
+        page = gateway.get("/docs")
+        script = gateway.get("/docs/swagger-ui-bundle.js")
+        listed = gateway.get("/docs/swagger-config.json").json()["urls"]
+        documents = [gateway.get(entry["url"]).json() for entry in listed]
+
+    assert f"http://localhost:{local_run.env['GATEWAY_PORT']}/docs" in banner
+    assert "Swagger UI is not installed" not in banner
+    assert (page.status_code, script.status_code) == (200, 200)
+    assert [entry["name"] for entry in listed] == [service.name for service in SERVICES]
+    assert [document["openapi"] for document in documents] == ["3.1.0"] * len(SERVICES)
 
 
 def start_watched(run: LocalRun, **options: int) -> subprocess.Popen[bytes]:
@@ -194,6 +213,16 @@ def test_refuse_taken_port(local_run: LocalRun, variable: str) -> None:
 
     assert str(port) in message
     assert variable in message
+
+
+def test_say_how_to_install_missing_docs_page(copied_run: LocalRun) -> None:
+    """Without Swagger UI's files the stack still starts, and says how to get /docs."""
+    shutil.rmtree(copied_run.root / DOCS_ASSETS)
+
+    copied_run.start_serving()
+    opening = copied_run.output("stdout").split(SERVING)[0]
+
+    assert f"Swagger UI is not installed in {DOCS_ASSETS}: run make venv" in opening
 
 
 def test_refuse_missing_nginx(local_run: LocalRun) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from flusk_tools.gateway import (
+    IMAGE_DOCS_ROOT,
     GatewayConfigError,
     compose_settings,
     compose_upstreams,
@@ -105,3 +107,33 @@ def test_render_problem_page_for_every_status_nginx_produces() -> None:
         page = page[: page.index("}")]
         assert "default_type application/problem+json;" in page
         assert '"request_id":"$flusk_request_id"' in page
+
+
+def test_serve_docs_from_the_folder_the_image_fills() -> None:
+    """The compose config reads /docs from where gateway/Dockerfile copies the files."""
+    config = render(ROOT, compose_upstreams(load_services(ROOT)), compose_settings())
+    dockerfile = (ROOT / "gateway" / "Dockerfile").read_text()
+
+    assert f"alias {IMAGE_DOCS_ROOT}/index.html;" in config
+    assert f"alias {IMAGE_DOCS_ROOT}/node_modules/swagger-ui-dist/$asset;" in config
+    assert f" {IMAGE_DOCS_ROOT}/node_modules/swagger-ui-dist\n" in dockerfile
+    assert f"gateway/docs/flusk-docs.js {IMAGE_DOCS_ROOT}/\n" in dockerfile
+
+
+def test_render_local_docs_from_the_checkout(tmp_path: Path) -> None:
+    config = render(ROOT, local_upstreams(load_services(ROOT)), local_settings(tmp_path))
+
+    assert f"alias {ROOT.resolve() / 'gateway' / 'docs'}/index.html;" in config
+
+
+def test_list_every_registry_service_for_the_docs_selector() -> None:
+    services = load_services(ROOT)
+    config = render(ROOT, compose_upstreams(services), compose_settings())
+
+    location = r"location = /docs/swagger-config\.json \{.*?return 200 '([^']*)';"
+    listed = re.search(location, config, re.DOTALL)
+    assert listed is not None
+    assert json.loads(listed[1]) == {
+        "urls": [{"name": s.name, "url": f"{s.prefix}/openapi.json"} for s in services],
+        "urls.primaryName": services[0].name,
+    }

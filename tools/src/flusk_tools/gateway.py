@@ -7,6 +7,7 @@ prefix folder) and ``compose`` (services by host name, logs to the container's o
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -27,6 +28,11 @@ from .registry import (
 
 TEMPLATE = Path("gateway") / "nginx.conf.j2"
 LOCAL_PORT = GATEWAY_LOCAL_PORT
+# The /docs page: its own files, and Swagger UI's under node_modules (`npm ci`, make venv).
+DOCS = Path("gateway") / "docs"
+DOCS_ASSETS = DOCS / "node_modules" / "swagger-ui-dist"
+# Where the gateway image keeps the same folder.
+IMAGE_DOCS_ROOT = "/usr/share/flusk/docs"
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,14 @@ ERRORS = (
         "The gateway health answers GET and HEAD only.",
         allow="GET, HEAD",
     ),
+    GatewayError(
+        "docs_method_not_allowed",
+        405,
+        "method_not_allowed",
+        "Method Not Allowed",
+        "The API documentation answers GET and HEAD only.",
+        allow="GET, HEAD",
+    ),
     _error(408, "request_timeout", "Request Timeout", "The request was not received in time."),
     _error(411, "length_required", "Length Required", "The request body needs a length."),
     _error(
@@ -135,7 +149,10 @@ ERRORS = (
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    """Everything the template needs besides the upstreams; defaults suit production."""
+    """Everything the template needs besides the upstreams; defaults suit production.
+
+    ``docs_root`` is the folder the /docs page is served from; None is the checkout's.
+    """
 
     target: str
     listen: str
@@ -155,6 +172,16 @@ class GatewaySettings:
     cors_origins: tuple[str, ...] = ()
     errors: tuple[GatewayError, ...] = field(default=ERRORS)
     forwarded_methods: tuple[str, ...] = FORWARDED_METHODS
+    docs_root: str | None = None
+
+
+def docs_config(upstreams: Sequence[Upstream]) -> str:
+    """Swagger UI's configuration for /docs: one entry of its selector per service."""
+    urls = [{"name": u.name, "url": f"{u.prefix}/openapi.json"} for u in upstreams]
+    config: dict[str, object] = {"urls": urls}
+    if urls:
+        config["urls.primaryName"] = urls[0]["name"]
+    return json.dumps(config, separators=(",", ":"))
 
 
 def render(root: Path, upstreams: Sequence[Upstream], settings: GatewaySettings) -> str:
@@ -167,7 +194,8 @@ def render(root: Path, upstreams: Sequence[Upstream], settings: GatewaySettings)
     )
     environment.filters["regex_escape"] = re.escape
     template = environment.get_template(TEMPLATE.as_posix())
-    return template.render(services=upstreams, **settings.__dict__)
+    values = {**settings.__dict__, "docs_root": settings.docs_root or str(root.resolve() / DOCS)}
+    return template.render(services=upstreams, docs_config=docs_config(upstreams), **values)
 
 
 def local_upstreams(
@@ -207,6 +235,7 @@ def compose_settings(**overrides: object) -> GatewaySettings:
         "pid_path": "/tmp/nginx.pid",  # noqa: S108 - where nginx-unprivileged keeps it
         "error_log": "/dev/stderr",
         "access_log": "/dev/stdout",
+        "docs_root": IMAGE_DOCS_ROOT,
     }
     values.update(overrides)
     return GatewaySettings(**values)  # type: ignore[arg-type]

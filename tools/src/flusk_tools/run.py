@@ -31,7 +31,7 @@ from types import FrameType
 from urllib.parse import unquote, urlsplit
 
 from .commands import migrate_command, serve_command
-from .gateway import LOCAL_PORT, GatewayConfigError, write_local_config
+from .gateway import DOCS_ASSETS, LOCAL_PORT, GatewayConfigError, write_local_config
 from .registry import RegistryError, Service, find_root, load_services
 from .supervise import Output, Program, Supervisor, describe_exit
 from .watch import Changes, Watcher
@@ -85,6 +85,11 @@ def find_nginx(environ: Mapping[str, str]) -> str:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     raise RunError(f"nginx is not installed: {NGINX_INSTALL_HINT}")
+
+
+def docs_installed(root: Path) -> bool:
+    """Whether Swagger UI's files, which the gateway serves at /docs, are installed."""
+    return (root / DOCS_ASSETS / "swagger-ui-bundle.js").is_file()
 
 
 def service_environment(
@@ -254,13 +259,15 @@ def opening_banner(stack: Stack) -> str:
     for service in stack.services:
         url = database_url(service, stack.var_dir, stack.environ)
         lines.append(f"  {service.name:8} database {without_password(url)}")
+    if not docs_installed(stack.root):
+        lines.append(f"  docs     Swagger UI is not installed in {DOCS_ASSETS}: run make venv")
     return "\n".join(lines) + "\n"
 
 
 def banner(services: Sequence[Service], environ: Mapping[str, str], down: set[str]) -> str:
     """The URLs, printed once every running service answers ``/readyz``."""
     base = f"http://localhost:{gateway_port(environ)}"
-    lines = ["Flusk is serving:", f"  gateway  {base}/healthz"]
+    lines = ["Flusk is serving:", f"  gateway  {base}/healthz", f"  docs     {base}/docs"]
     lines += [
         f"  {service.name:8} {base}{service.prefix}"
         + ("  (not running: see its output above)" if service.name in down else "")
