@@ -13,6 +13,12 @@ if os.environ.get("FLUSK_SERVICE"):
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# gunicorn's own workers, but its error answers (400 for a bad header, ...) are problem+json.
+worker_class = (
+    "flusk_common.gunicorn_workers.ThreadWorker"
+    if threads > 1
+    else "flusk_common.gunicorn_workers.SyncWorker"
+)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
