@@ -8,9 +8,10 @@ answer raises ``UpstreamError``, which carries its problem details (a 502 if unh
 
 Three guards keep a slow or dead callee from taking its caller down with it:
 
-- a circuit breaker per callee (pybreaker): after ``SERVICE_BREAKER_FAILURES`` calls in a
-  row that got no usable answer, calls fail fast with a 503 for ``SERVICE_BREAKER_RESET``
-  seconds, then one goes through to probe; an error answer (4xx, 500) counts as an answer;
+- a circuit breaker per callee (the circuitbreaker library): after
+  ``SERVICE_BREAKER_FAILURES`` calls in a row that got no usable answer, calls fail fast
+  with a 503 for ``SERVICE_BREAKER_RESET`` seconds, then go through again to probe (one
+  more failure opens it again); an error answer (4xx, 500) counts as an answer;
 - a bulkhead: at most ``SERVICE_MAX_CONCURRENT_CALLS`` calls in flight to one callee per
   process; one more is refused at once with a 503 instead of waiting, so the threads left
   serve requests that do not call it;
@@ -23,14 +24,13 @@ each one's base URL is the ``<NAME>_URL`` setting (see ``_config.call_settings``
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
-import pybreaker
 import tenacity
+from circuitbreaker import CircuitBreaker
 from flask import Flask, current_app, has_request_context, request
 
 from ._auth import HEADER as API_KEY_HEADER
@@ -76,12 +76,13 @@ class ServiceClient:
         self.read_timeout = read_timeout
         self.max_concurrent_calls = max_concurrent_calls
         self._slots = threading.BoundedSemaphore(max_concurrent_calls)
-        self._breaker = pybreaker.CircuitBreaker(
-            fail_max=breaker_failures,
-            reset_timeout=breaker_reset,
-            # Only a callee that gave no usable answer is failing; its error answers are answers.
-            exclude=[lambda error: not isinstance(error, UpstreamUnavailable)],
-            throw_new_error_on_trip=False,
+        # Only a callee that gave no usable answer is failing; its error answers are answers.
+        # Its state is read and changed without a lock: a count off by one under a race is
+        # harmless, and calls in flight never wait for one another.
+        self._breaker = CircuitBreaker(
+            failure_threshold=breaker_failures,
+            recovery_timeout=breaker_reset,
+            expected_exception=UpstreamUnavailable,
             name=service,
         )
         self._http = httpx.Client(
@@ -106,15 +107,16 @@ class ServiceClient:
         left = time_left()
         if left is not None and left <= 0:
             raise self._unreachable("was not called: the request has no time left")
+        if self._breaker.opened:  # after SERVICE_BREAKER_RESET, calls probe again (half-open)
+            raise UpstreamUnavailable(
+                f"The {self.service} service failed repeatedly; calls to it are suspended.",
+                retry_after=max(1, self._breaker.open_remaining),
+            )
         if not self._slots.acquire(blocking=False):
             raise self._unreachable(f"has {self.max_concurrent_calls} calls in flight already")
         try:
-            response = self._breaker.call(self._attempts, method, path, json, params)
-        except pybreaker.CircuitBreakerError:
-            raise UpstreamUnavailable(
-                f"The {self.service} service failed repeatedly; calls to it are suspended.",
-                retry_after=math.ceil(self._breaker.reset_timeout),
-            ) from None
+            with self._breaker:
+                response = self._attempts(method, path, json, params)
         finally:
             self._slots.release()
         if response.is_error:
