@@ -137,7 +137,7 @@ class ServiceClient:
         """The call and its retries; ``UpstreamUnavailable`` when none got a usable answer."""
         attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts) | _out_of_time,
+            stop=tenacity.stop_after_attempt(attempts) | _OutOfTime(),
             wait=tenacity.wait_exponential(multiplier=0.1, max=1),
             retry=tenacity.retry_if_exception_type(
                 (httpx.ConnectError, httpx.ConnectTimeout, _RetryableAnswer)
@@ -189,10 +189,12 @@ class ServiceClient:
         )
 
 
-def _out_of_time(retry_state: tenacity.RetryCallState) -> bool:
+class _OutOfTime(tenacity.stop.stop_base):
     """Stop retrying when the request's deadline would pass during the wait."""
-    left = time_left()
-    return left is not None and left <= (retry_state.upcoming_sleep or 0)
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        left = time_left()
+        return left is not None and left <= (retry_state.upcoming_sleep or 0)
 
 
 def _upstream_error(service: str, response: httpx.Response) -> UpstreamError:

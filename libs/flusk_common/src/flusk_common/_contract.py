@@ -278,6 +278,8 @@ class ContractTests:
         assert client.delete(first.headers["Location"]).status_code == 204
         second = client.post(endpoint["create"].url, json=resource.examples[0])
         assert second.status_code == 201, second.get_data(as_text=True)
+        assert first.json is not None
+        assert second.json is not None
         assert second.json[resource.key] != first.json[resource.key]
 
     def test_resource_examples_are_valid(self, resource: Resource) -> None:

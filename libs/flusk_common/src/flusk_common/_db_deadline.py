@@ -83,7 +83,7 @@ def _shut_down(fd: int) -> None:
 def bound_connections(engine: Engine, config: Mapping[str, Any]) -> None:
     """Put every wait on ``engine``'s connections under a deadline (PostgreSQL's engine)."""
     watchdog = Watchdog()
-    statement_limit = config["DATABASE_STATEMENT_TIMEOUT"] / 1000 + GRACE
+    statement_limit: float = config["DATABASE_STATEMENT_TIMEOUT"] / 1000 + GRACE
     connect_timeout = config["DATABASE_CONNECT_TIMEOUT"]
 
     def request_deadline() -> float | None:
