@@ -241,6 +241,15 @@ def test_answer_control_character_in_header_value_with_problem(
     assert_raw_problem(response, 400, "bad_request")
 
 
+def test_answer_control_character_with_problem_from_sync_workers(
+    make_service: Callable[..., ServiceProcess], make_gateway: Callable[..., GatewayProcess]
+) -> None:
+    """gunicorn's sync workers (GUNICORN_THREADS=1) answer their own errors alike."""
+    gateway = make_gateway([upstream_of(make_service(GUNICORN_THREADS="1"))])
+    response = raw_request(gateway.url, request(b"GET /foss HTTP/1.1", b"X-A: a\x01b"))
+    assert_raw_problem(response, 400, "bad_request")
+
+
 def test_answer_pipelined_requests_in_order(gateway: GatewayProcess) -> None:
     """A request smuggled after a complete one is just the next request, answered on its own."""
     first = b"GET /foss HTTP/1.1\r\nHost: a.example\r\n\r\n"
