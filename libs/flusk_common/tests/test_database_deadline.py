@@ -110,3 +110,16 @@ def test_keep_answering_on_live_server_after_deadline_armed(
     time.sleep(0.5)
     assert client.get("/readyz").status_code == 200
     assert client.get("/widgets").status_code == 200
+
+
+def test_keep_connection_after_refused_statement(
+    make_app: MakeApp, private_postgres: PrivatePostgres
+) -> None:
+    """A statement the server refuses has ended: its deadline must not cut the connection later."""
+    app = frozen_server_app(make_app, private_postgres, DATABASE_STATEMENT_TIMEOUT=100)
+    with get_database(app).engine.connect() as connection:
+        failure = outcome_within(lambda: connection.execute(sa.text("SELECT 1/0")))
+        assert isinstance(failure, sa.exc.DataError)
+        connection.rollback()
+        time.sleep(1.5)  # past the refused statement's deadline (0.1 s + 1 s)
+        assert connection.execute(sa.text("SELECT 2")).scalar() == 2

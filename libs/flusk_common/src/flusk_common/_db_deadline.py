@@ -82,71 +82,93 @@ def _shut_down(fd: int) -> None:
 
 def bound_connections(engine: Engine, config: Mapping[str, Any]) -> None:
     """Put every wait on ``engine``'s connections under a deadline (PostgreSQL's engine)."""
-    watchdog = Watchdog()
-    statement_limit: float = config["DATABASE_STATEMENT_TIMEOUT"] / 1000 + GRACE
-    connect_timeout = config["DATABASE_CONNECT_TIMEOUT"]
+    deadlines = _Deadlines(config)
+    for event, listener in (
+        ("do_connect", deadlines.bound_connect),
+        ("checkout", deadlines.ping_and_arm),
+        ("checkin", deadlines.checked_in),
+        ("before_cursor_execute", deadlines.arm_statement),
+        ("after_cursor_execute", deadlines.statement_done),
+        ("handle_error", deadlines.statement_failed),
+        ("invalidate", deadlines.forget),
+        ("soft_invalidate", deadlines.forget),
+        ("close", deadlines.forget),
+        ("close_detached", deadlines.forget),
+    ):
+        sa.event.listen(engine, event, listener)
 
-    def request_deadline() -> float | None:
+
+class _Deadlines:
+    """The engine's event listeners that arm and disarm the watchdog."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.watchdog = Watchdog()
+        self.statement_limit: float = config["DATABASE_STATEMENT_TIMEOUT"] / 1000 + GRACE
+        self.connect_timeout: int = config["DATABASE_CONNECT_TIMEOUT"]
+        self.retry_after: int = config["RETRY_AFTER"]
+
+    def request_deadline(self) -> float | None:
+        """The current request's deadline; refused at once when it has passed."""
         left = time_left()
         if left is None:
             return None
         if left <= 0:
             raise DatabaseUnavailable(
                 "The request has no time left to wait for the database.",
-                retry_after=config["RETRY_AFTER"],
+                retry_after=self.retry_after,
             )
         return time.monotonic() + left
 
-    def statement_deadline(request: float | None) -> float:
-        limit = time.monotonic() + statement_limit
+    def statement_deadline(self, request: float | None) -> float:
+        limit = time.monotonic() + self.statement_limit
         return limit if request is None else min(limit, request)
 
-    @sa.event.listens_for(engine, "do_connect")
-    def _bound_connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+    def bound_connect(self, _dialect: Any, _record: Any, _args: Any, params: Any) -> None:
         left = time_left()
         if left is not None:
-            request_deadline()  # refuse when no time is left
-            params["connect_timeout"] = min(connect_timeout, max(math.ceil(left), 1))
+            self.request_deadline()  # refuse when no time is left
+            params["connect_timeout"] = min(self.connect_timeout, max(math.ceil(left), 1))
 
-    @sa.event.listens_for(engine, "checkout")
-    def _ping_and_arm(
-        connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    def ping_and_arm(
+        self, connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
     ) -> None:
-        deadline = request_deadline()
-        watchdog.arm(connection, statement_deadline(deadline))
+        deadline = self.request_deadline()
+        self.watchdog.arm(connection, self.statement_deadline(deadline))
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
             connection.rollback()  # end the transaction the ping began
         except Exception as exc:
-            watchdog.disarm(connection)
+            self.watchdog.disarm(connection)
             raise sa.exc.DisconnectionError(str(exc)) from exc  # the pool connects anew
-        _rearm(connection, record, deadline)
-
-    def _rearm(connection: Any, record: ConnectionPoolEntry, deadline: float | None) -> None:
         record.info[_REQUEST_DEADLINE] = deadline
-        if deadline is None:
-            watchdog.disarm(connection)
-        else:
-            watchdog.arm(connection, deadline)
+        self._rearm(connection, deadline)
 
-    @sa.event.listens_for(engine, "checkin")
-    def _disarm(connection: Any, record: ConnectionPoolEntry) -> None:
+    def checked_in(self, connection: Any, record: ConnectionPoolEntry) -> None:
         record.info.pop(_REQUEST_DEADLINE, None)
+        self.forget(connection)
+
+    def arm_statement(self, connection: sa.Connection, *_args: Any) -> None:
+        request = connection.connection.info.get(_REQUEST_DEADLINE)
+        self.watchdog.arm(connection.connection.dbapi_connection, self.statement_deadline(request))
+
+    def statement_done(self, connection: sa.Connection, *_args: Any) -> None:
+        if connection.closed or connection.invalidated:
+            return
+        request = connection.connection.info.get(_REQUEST_DEADLINE)
+        self._rearm(connection.connection.dbapi_connection, request)
+
+    def statement_failed(self, context: sa.engine.ExceptionContext) -> None:
+        if context.connection is not None:  # a refused statement (a 409, ...) has ended too
+            self.statement_done(context.connection)
+
+    def forget(self, connection: Any, *_args: Any) -> None:
+        # A closed connection's file descriptor may soon belong to another socket.
         if connection is not None:
-            watchdog.disarm(connection)
+            self.watchdog.disarm(connection)
 
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _arm_statement(connection: sa.Connection, *_args: Any) -> None:
-        dbapi = connection.connection.dbapi_connection
-        request = connection.connection.info.get(_REQUEST_DEADLINE)
-        watchdog.arm(dbapi, statement_deadline(request))
-
-    @sa.event.listens_for(engine, "after_cursor_execute")
-    def _end_statement(connection: sa.Connection, *_args: Any) -> None:
-        dbapi = connection.connection.dbapi_connection
-        request = connection.connection.info.get(_REQUEST_DEADLINE)
+    def _rearm(self, connection: Any, request: float | None) -> None:
         if request is None:
-            watchdog.disarm(dbapi)
+            self.watchdog.disarm(connection)
         else:
-            watchdog.arm(dbapi, request)
+            self.watchdog.arm(connection, request)
