@@ -10,6 +10,7 @@ Revises: 0002
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
@@ -18,11 +19,35 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _foss_table() -> sa.Table:
+    """The table as revision 0002 left it, so that batch mode needs no reflection (--sql)."""
+    return sa.Table(
+        "foss",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column("license", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_foss"),
+        sa.UniqueConstraint("email", name="uq_foss_email"),
+        sa.Index("ix_foss_license", "license"),
+    )
+
+
 def _rebuild(*, autoincrement: bool) -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_context().dialect.name != "sqlite":
         return
     with op.batch_alter_table(
-        "foss", recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
+        "foss",
+        copy_from=_foss_table(),
+        recreate="always",
+        table_kwargs={"sqlite_autoincrement": autoincrement},
     ):
         pass
 
