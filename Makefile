@@ -84,9 +84,10 @@ db-upgrade-sql: venv ## print the SQL of the pending migrations: make db-upgrade
 	@current=$$($(BIN)/alembic -c services/$(service)/alembic.ini current | cut -d' ' -f1) && \
 		$(BIN)/alembic -c services/$(service)/alembic.ini upgrade $${current:+$$current:}head --sql
 
-bench: venv ## side-by-side measurements: JSON encoders, gunicorn worker models
+bench: venv ## side-by-side measurements: JSON encoders, gunicorn worker models, a frozen callee
 	$(BIN)/python bench/json_encoding.py
 	$(BIN)/python bench/gunicorn_workers.py
+	$(BIN)/python bench/frozen_callee.py
 
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

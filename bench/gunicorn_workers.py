@@ -42,13 +42,19 @@ def serve(threads: str, database_url: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    wait_until_serving(PORT)
+    return process
+
+
+def wait_until_serving(port: int) -> None:
+    """Wait for the gunicorn on ``port`` to answer its health probe."""
     for _ in range(200):
         try:
-            httpx.get(f"http://127.0.0.1:{PORT}/healthz")
-            return process
+            httpx.get(f"http://127.0.0.1:{port}/healthz")
+            return
         except httpx.TransportError:
             time.sleep(0.05)
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError(f"gunicorn on port {port} did not start")
 
 
 def client_load(_: int) -> None:
