@@ -80,6 +80,10 @@ def _shut_down(fd: int) -> None:
         pass  # closed meanwhile: nothing left to wait on
 
 
+# One per process, for every engine: its thread sleeps until the soonest deadline.
+_WATCHDOG = Watchdog()
+
+
 def bound_connections(engine: Engine, config: Mapping[str, Any]) -> None:
     """Put every wait on ``engine``'s connections under a deadline (PostgreSQL's engine)."""
     deadlines = _Deadlines(config)
@@ -102,7 +106,7 @@ class _Deadlines:
     """The engine's event listeners that arm and disarm the watchdog."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.watchdog = Watchdog()
+        self.watchdog = _WATCHDOG
         self.statement_limit: float = config["DATABASE_STATEMENT_TIMEOUT"] / 1000 + GRACE
         self.connect_timeout: int = config["DATABASE_CONNECT_TIMEOUT"]
         self.retry_after: int = config["RETRY_AFTER"]
