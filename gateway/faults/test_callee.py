@@ -5,8 +5,6 @@ from __future__ import annotations
 import signal
 import time
 
-import pytest
-
 from checks import UNAVAILABLE, assert_answers, role_latency
 from conftest import Report
 from fault_stack import SERVICE_READ_TIMEOUT, FaultStack
@@ -34,10 +32,6 @@ def check_creates(report: Report, fault: str, outcomes: list[Outcome]) -> None:
     assert all(o.status == 201 for o in unlicensed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs a bulkhead, a circuit breaker and a worker model for calls to licenses",
-)
 def test_keep_creating_while_licenses_frozen(stack: FaultStack, report: Report) -> None:
     master = stack.master_pid("licenses")
     with Load(stack.url, ROLES) as load:

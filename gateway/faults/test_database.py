@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from checks import SUCCESS, UNAVAILABLE, assert_answers
 from conftest import Report
 from fault_stack import FaultStack
@@ -38,7 +36,6 @@ def test_answer_503_while_database_stopped_and_lose_no_write(
     assert all(o.status in SUCCESS for o in after)
 
 
-@pytest.mark.xfail(strict=True, reason="needs a client-side deadline on database calls")
 def test_answer_503_within_20_s_while_database_frozen(stack: FaultStack, report: Report) -> None:
     with Load(stack.url, ROLES) as load:
         load.wait_for_answers(20)

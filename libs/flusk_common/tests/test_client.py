@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -186,3 +188,94 @@ def test_report_unreachable_peer_over_http(make_app: MakeApp) -> None:
 def test_raise_problem_for_answer_not_json(peer_app: Callable[[Peer], Flask]) -> None:
     peer = answering(httpx.Response(200, text="<html>surprise</html>"))
     assert_problem(relay(peer_app(peer), "GET"), 502, "upstream_error")
+
+
+def test_fail_fast_once_breaker_trips(peer_app: Callable[..., Flask]) -> None:
+    peer = answering(httpx.ConnectError("refused"))
+    app = peer_app(peer, SERVICE_BREAKER_FAILURES=2, SERVICE_BREAKER_RESET=30)
+    for _ in range(2):
+        assert_problem(relay(app, "POST"), 503, "upstream_unavailable")
+    response = relay(app, "POST")
+    assert_problem(response, 503, "upstream_unavailable")
+    assert response.headers["Retry-After"] == "30"
+    assert len(peer.requests) == 2  # the third call never left
+
+
+def test_probe_again_after_breaker_reset(peer_app: Callable[..., Flask]) -> None:
+    refused = httpx.ConnectError("refused")
+    peer = answering(refused, refused, httpx.Response(200, json={"ok": True}))
+    app = peer_app(peer, SERVICE_BREAKER_FAILURES=2, SERVICE_BREAKER_RESET=0.05)
+    for _ in range(2):
+        assert_problem(relay(app, "POST"), 503, "upstream_unavailable")
+    time.sleep(0.1)
+    assert relay(app, "POST").json == {"answer": {"ok": True}}
+    assert relay(app, "POST").json == {"answer": {"ok": True}}
+    assert len(peer.requests) == 4
+
+
+def test_keep_breaker_closed_on_error_answers(peer_app: Callable[..., Flask]) -> None:
+    """A callee that answers, even with an error, is up: only failures to answer count."""
+    peer = answering(httpx.Response(404, json=PROBLEM))
+    app = peer_app(peer, SERVICE_BREAKER_FAILURES=2)
+    for _ in range(3):
+        assert_problem(relay(app, "POST"), 502, "upstream_error")
+    assert len(peer.requests) == 3
+
+
+def test_refuse_call_beyond_concurrent_limit(peer_app: Callable[..., Flask]) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        release.wait(10)
+        return httpx.Response(200, json={})
+
+    peer = Peer(slow)
+    app = peer_app(peer, SERVICE_MAX_CONCURRENT_CALLS=1)
+    first = threading.Thread(target=relay, args=(app, "GET"))
+    first.start()
+    try:
+        assert entered.wait(10)
+        response = relay(app, "GET")
+    finally:
+        release.set()
+        first.join(10)
+    assert_problem(response, 503, "upstream_unavailable")
+    assert "Retry-After" in response.headers
+    assert len(peer.requests) == 1
+    assert relay(app, "GET").json == {"answer": {}}  # the slot is free again
+
+
+def test_bound_call_timeout_by_request_deadline(peer_app: Callable[..., Flask]) -> None:
+    peer = answering(httpx.Response(200, json={}))
+    relay(peer_app(peer, REQUEST_DEADLINE=0.5, SERVICE_READ_TIMEOUT=5.0), "GET")
+    timeout = peer.requests[0].extensions["timeout"]
+    assert 0 < timeout["read"] <= 0.5
+    assert 0 < timeout["connect"] <= 0.5
+
+
+def test_stop_retrying_when_no_time_is_left(peer_app: Callable[..., Flask]) -> None:
+    def refuse_slowly(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.1)
+        raise httpx.ConnectError("refused")
+
+    peer = Peer(refuse_slowly)
+    app = peer_app(peer, REQUEST_DEADLINE=0.3, SERVICE_RETRIES=10)
+    assert_problem(relay(app, "GET"), 503, "upstream_unavailable")
+    assert len(peer.requests) < 4
+
+
+@pytest.fixture
+def silent_peer() -> Iterator[str]:
+    """A callee on loopback that accepts connections and never answers (a frozen process)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_answer_503_before_deadline_when_peer_never_answers(
+    make_app: MakeApp, silent_peer: str
+) -> None:
+    app = make_app(PEER_URL=silent_peer, SERVICE_READ_TIMEOUT=60.0, REQUEST_DEADLINE=0.5)
+    started = time.monotonic()
+    assert_problem(relay(app, "GET"), 503, "upstream_unavailable")
+    assert time.monotonic() - started < 30  # the deadline cut the call, not its read timeout

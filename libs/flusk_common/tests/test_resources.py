@@ -173,12 +173,14 @@ def test_name_each_drifted_field() -> None:
     assert [line.partition(":")[0] for line in found] == [
         "colour",
         "colour",
+        "id",
         "name",
         "quantity",
         "weight",
     ]
     assert any("holds at most 50 characters" in line for line in found)
     assert any("list it in required" in line for line in found)
+    assert any("drifted_gadget" in line and "sqlite_autoincrement" in line for line in found)
 
 
 def test_name_a_new_column_the_schema_lacks() -> None:

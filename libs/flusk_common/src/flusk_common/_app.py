@@ -19,6 +19,7 @@ from ._client import init_service_clients
 from ._config import check_settings, load_settings
 from ._cors import init_cors
 from ._database import commit_session, init_database
+from ._deadline import init_deadline
 from ._errors import ConfigurationError
 from ._json import OrjsonProvider
 from ._openapi import init_openapi
@@ -129,6 +130,7 @@ def create_service_app(
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
+    init_deadline(app)
     init_request_id(app)
     init_cors(app)
     init_api_keys(app)

@@ -6,20 +6,35 @@ or 504. The request id and the API key go along. A callee that cannot be reached
 ``UpstreamUnavailable`` (a 503 with Retry-After if left unhandled); a callee's own error
 answer raises ``UpstreamError``, which carries its problem details (a 502 if unhandled).
 
+Three guards keep a slow or dead callee from taking its caller down with it:
+
+- a circuit breaker per callee (the circuitbreaker library): after
+  ``SERVICE_BREAKER_FAILURES`` calls in a row that got no usable answer, calls fail fast
+  with a 503 for ``SERVICE_BREAKER_RESET`` seconds, then go through again to probe (one
+  more failure opens it again); an error answer (4xx, 500) counts as an answer;
+- a bulkhead: at most ``SERVICE_MAX_CONCURRENT_CALLS`` calls in flight to one callee per
+  process; one more is refused at once with a 503 instead of waiting, so the threads left
+  serve requests that do not call it;
+- the request deadline (see ``_deadline``): each attempt's timeouts are cut to the time
+  the request has left, and retries stop when it would run out.
+
 A service names the services it calls (``create_service_app(..., calls=["licenses"])``);
 each one's base URL is the ``<NAME>_URL`` setting (see ``_config.call_settings``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
 import tenacity
+from circuitbreaker import CircuitBreaker
 from flask import Flask, current_app, has_request_context, request
 
 from ._auth import HEADER as API_KEY_HEADER
+from ._deadline import time_left
 from ._errors import UpstreamError, UpstreamUnavailable
 from ._request_id import HEADER as REQUEST_ID_HEADER
 from ._request_id import current_request_id
@@ -47,6 +62,9 @@ class ServiceClient:
         read_timeout: float,
         retries: int,
         retry_after: int,
+        max_concurrent_calls: int,
+        breaker_failures: int,
+        breaker_reset: float,
         api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -54,6 +72,19 @@ class ServiceClient:
         self.retries = retries
         self.retry_after = retry_after
         self.api_key = api_key
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_concurrent_calls = max_concurrent_calls
+        self._slots = threading.BoundedSemaphore(max_concurrent_calls)
+        # Only a callee that gave no usable answer is failing; its error answers are answers.
+        # Its state is read and changed without a lock: a count off by one under a race is
+        # harmless, and calls in flight never wait for one another.
+        self._breaker = CircuitBreaker(
+            failure_threshold=breaker_failures,
+            recovery_timeout=breaker_reset,
+            expected_exception=UpstreamUnavailable,
+            name=service,
+        )
         self._http = httpx.Client(
             base_url=base_url,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
@@ -73,23 +104,21 @@ class ServiceClient:
     ) -> Any:
         """Send the request; return the decoded JSON of a 2xx answer (``None`` if empty)."""
         method = method.upper()
-        attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts),
-            wait=tenacity.wait_exponential(multiplier=0.1, max=1),
-            retry=tenacity.retry_if_exception_type(
-                (httpx.ConnectError, httpx.ConnectTimeout, _RetryableAnswer)
-            ),
-            reraise=True,
-        )
+        left = time_left()
+        if left is not None and left <= 0:
+            raise self._unreachable("was not called: the request has no time left")
+        if self._breaker.opened:  # after SERVICE_BREAKER_RESET, calls probe again (half-open)
+            raise UpstreamUnavailable(
+                f"The {self.service} service failed repeatedly; calls to it are suspended.",
+                retry_after=max(1, self._breaker.open_remaining),
+            )
+        if not self._slots.acquire(blocking=False):
+            raise self._unreachable(f"has {self.max_concurrent_calls} calls in flight already")
         try:
-            response = retrying(self._send, method, path, json, params)
-        except _RetryableAnswer as answer:
-            raise self._unreachable(f"answered {answer.response.status_code}") from None
-        except httpx.TimeoutException:
-            raise self._unreachable("did not answer in time") from None
-        except httpx.HTTPError:
-            raise self._unreachable("could not be reached") from None
+            with self._breaker:
+                response = self._attempts(method, path, json, params)
+        finally:
+            self._slots.release()
         if response.is_error:
             raise _upstream_error(self.service, response)
         if not response.content:
@@ -102,15 +131,45 @@ class ServiceClient:
     def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
 
+    def _attempts(
+        self, method: str, path: str, json: Any, params: Mapping[str, Any] | None
+    ) -> httpx.Response:
+        """The call and its retries; ``UpstreamUnavailable`` when none got a usable answer."""
+        attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts) | _OutOfTime(),
+            wait=tenacity.wait_exponential(multiplier=0.1, max=1),
+            retry=tenacity.retry_if_exception_type(
+                (httpx.ConnectError, httpx.ConnectTimeout, _RetryableAnswer)
+            ),
+            reraise=True,
+        )
+        try:
+            return retrying(self._send, method, path, json, params)
+        except _RetryableAnswer as answer:
+            raise self._unreachable(f"answered {answer.response.status_code}") from None
+        except httpx.TimeoutException:
+            raise self._unreachable("did not answer in time") from None
+        except httpx.HTTPError:
+            raise self._unreachable("could not be reached") from None
+
     def _send(
         self, method: str, path: str, json: Any, params: Mapping[str, Any] | None
     ) -> httpx.Response:
         response = self._http.request(
-            method, path, json=json, params=params, headers=self._headers()
+            method, path, json=json, params=params, headers=self._headers(), timeout=self._timeout()
         )
         if response.status_code in RETRYABLE_STATUSES:
             raise _RetryableAnswer(response)
         return response
+
+    def _timeout(self) -> httpx.Timeout:
+        """The configured timeouts, cut to the time the request has left."""
+        left = time_left()
+        if left is None:
+            return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+        left = max(left, 0.001)
+        return httpx.Timeout(min(self.read_timeout, left), connect=min(self.connect_timeout, left))
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -128,6 +187,14 @@ class ServiceClient:
         return UpstreamUnavailable(
             f"The {self.service} service {what}; retry later.", retry_after=self.retry_after
         )
+
+
+class _OutOfTime(tenacity.stop.stop_base):
+    """Stop retrying when the request's deadline would pass during the wait."""
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        left = time_left()
+        return left is not None and left <= (retry_state.upcoming_sleep or 0)
 
 
 def _upstream_error(service: str, response: httpx.Response) -> UpstreamError:
@@ -153,6 +220,9 @@ def init_service_clients(app: Flask, calls: Iterable[str]) -> None:
             read_timeout=app.config["SERVICE_READ_TIMEOUT"],
             retries=app.config["SERVICE_RETRIES"],
             retry_after=app.config["RETRY_AFTER"],
+            max_concurrent_calls=app.config["SERVICE_MAX_CONCURRENT_CALLS"],
+            breaker_failures=app.config["SERVICE_BREAKER_FAILURES"],
+            breaker_reset=app.config["SERVICE_BREAKER_RESET"],
             api_key=app.config[f"{service.upper()}_API_KEY"],
             transport=transports.get(service),
         )

@@ -88,6 +88,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVICE_CONNECT_TIMEOUT", 2.0, _positive_number, "seconds to reach another service"),
     Setting("SERVICE_READ_TIMEOUT", 5.0, _positive_number, "seconds another service may take"),
     Setting("SERVICE_RETRIES", 2, _non_negative_int, "retries of an idempotent call to a service"),
+    Setting(
+        "SERVICE_MAX_CONCURRENT_CALLS",
+        4,
+        _positive_int,
+        "calls in flight to one service per process; more are refused at once with a 503",
+    ),
+    Setting(
+        "SERVICE_BREAKER_FAILURES",
+        5,
+        _positive_int,
+        "failed calls in a row after which calls to that service fail fast with a 503",
+    ),
+    Setting(
+        "SERVICE_BREAKER_RESET",
+        10.0,
+        _positive_number,
+        "seconds a tripped breaker fails fast before it lets a probing call through",
+    ),
+    Setting(
+        "REQUEST_DEADLINE",
+        20.0,
+        _positive_number,
+        "seconds a request may wait on the database and other services; below GUNICORN_TIMEOUT",
+    ),
 )
 
 

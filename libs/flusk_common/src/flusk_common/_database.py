@@ -16,6 +16,8 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ._db_deadline import bound_connections
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _EXTENSION = "flusk.database"
 _SQLITE_BEGIN = "flusk_sqlite_begin"
@@ -104,13 +106,18 @@ def create_engine(config: Mapping[str, Any]) -> Engine:
             "options": f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT']}"
             " -c timezone=UTC",
         }
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         connect_args=connect_args,
-        pool_pre_ping=True,
+        # On PostgreSQL, connections are pinged at checkout under a deadline instead.
+        pool_pre_ping=url.get_backend_name() != "postgresql",
         pool_size=config["DATABASE_POOL_SIZE"],
+        # A request waits at most this long for a pooled connection (below REQUEST_DEADLINE).
         pool_timeout=config["DATABASE_CONNECT_TIMEOUT"],
     )
+    if url.get_backend_name() == "postgresql":
+        bound_connections(engine, config)
+    return engine
 
 
 def _create_sqlite_engine(url: sa.URL, config: Mapping[str, Any]) -> Engine:

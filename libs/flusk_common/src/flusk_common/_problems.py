@@ -66,7 +66,8 @@ _HTTP_CODES = {
 }
 
 
-def _code_for(status: int) -> str:
+def code_for(status: int) -> str:
+    """The stable code of an HTTP error status."""
     return _HTTP_CODES.get(status) or f"http_{status}"
 
 
@@ -87,7 +88,7 @@ def _from_http_exception(exc: HTTPException) -> FluskError:
     status = exc.code or 500
     error = FluskError(_detail(status, exc))
     error.status = status
-    error.code = _code_for(status)
+    error.code = code_for(status)
     error.title = HTTPStatus(status).phrase
     if status == 405:
         allow = dict(exc.get_headers()).get("Allow")

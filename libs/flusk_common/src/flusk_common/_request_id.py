@@ -21,9 +21,14 @@ def current_request_id() -> str | None:
     return request_id
 
 
+def is_sane(request_id: str) -> bool:
+    """Whether an incoming request id is short and plain enough to keep and echo."""
+    return _SANE.fullmatch(request_id) is not None
+
+
 def _incoming_or_new() -> str:
     incoming = request.headers.get(HEADER, "")
-    if _SANE.fullmatch(incoming):
+    if is_sane(incoming):
         return incoming
     return uuid.uuid4().hex
 

@@ -112,13 +112,25 @@ def _writable_mismatches(resource: Resource, name: str, column: sa.Column[Any]) 
         )
 
 
+def _reused_key(resource: Resource) -> Iterator[str]:
+    """A made integer key that SQLite would hand out again once the newest record is gone."""
+    table = resource.model.__table__
+    key = table.columns[resource.key]
+    if isinstance(key.type, sa.Integer) and not table.dialect_options["sqlite"]["autoincrement"]:
+        yield (
+            f"{resource.key}: on SQLite, table {table.name} gives a deleted newest record's key "
+            f"to the next one; set __table_args__ = ({{'sqlite_autoincrement': True}},) on "
+            f"{resource.model.__name__}, and migrate"
+        )
+
+
 def model_mismatches(resource: Resource) -> list[str]:
     """Every way ``resource``'s schema and model disagree; empty when they agree."""
     columns = {
         attribute.key: attribute.columns[0] for attribute in sa.inspect(resource.model).column_attrs
     }
     model, where = resource.model.__name__, resource.where
-    found: list[str] = []
+    found: list[str] = list(_reused_key(resource))
     for name in columns.keys() - resource.fields.keys():
         found.append(f"{name}: {model}.{name} is a column, but {where} does not define it")
     for name in resource.fields.keys() - columns.keys():

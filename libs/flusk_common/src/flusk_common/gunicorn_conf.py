@@ -12,7 +12,16 @@ if os.environ.get("FLUSK_SERVICE"):
     wsgi_app = f"{os.environ['FLUSK_SERVICE']}.wsgi:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threaded workers: a request waiting on another service holds one thread, not the worker.
+# At most SERVICE_MAX_CONCURRENT_CALLS (4) threads of a worker wait on one callee, so the
+# other 4 keep serving requests that do not call it (see README, "Timeouts and faults").
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# gunicorn's own workers, but its error answers (400 for a bad header, ...) are problem+json.
+worker_class = (
+    "flusk_common.gunicorn_workers.ThreadWorker"
+    if threads > 1
+    else "flusk_common.gunicorn_workers.SyncWorker"
+)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

@@ -14,6 +14,8 @@ class Base(DeclarativeBase):
 
 class Widget(Timestamps, SerializerMixin, Base):
     __tablename__ = "widget"
+    # Keys never reused on SQLite: a deleted newest record's id is not handed out again.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
@@ -24,6 +26,8 @@ class Part(SerializerMixin, Base):
     """Its widget is checked only at commit (a deferred foreign key), to make commits fail."""
 
     __tablename__ = "part"
+    # Keys never reused on SQLite: a deleted newest record's id is not handed out again.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     widget_id: Mapped[int] = mapped_column(
@@ -35,6 +39,8 @@ class Gadget(Timestamps, SerializerMixin, Base):
     """A resource defined once, in schemas/gadget.json."""
 
     __tablename__ = "gadget"
+    # Keys never reused on SQLite: a deleted newest record's id is not handed out again.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)

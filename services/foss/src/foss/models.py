@@ -14,6 +14,8 @@ class Base(DeclarativeBase):
 
 class Foss(Timestamps, SerializerMixin, Base):
     __tablename__ = "foss"
+    # Keys never reused on SQLite: a deleted newest record's id is not handed out again.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

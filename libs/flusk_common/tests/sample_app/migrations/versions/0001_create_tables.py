@@ -31,6 +31,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gadget")),
         sa.UniqueConstraint("name", name=op.f("uq_gadget_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "widget",
@@ -45,6 +46,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_widget")),
         sa.UniqueConstraint("name", name=op.f("uq_widget_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "part",
@@ -58,6 +60,7 @@ def upgrade() -> None:
             deferrable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_part")),
+        sqlite_autoincrement=True,
     )
 
 
