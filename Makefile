@@ -14,7 +14,7 @@ space := $(empty) $(empty)
 PACKAGE_ENVS := $(subst $(space),$(comma),tools common $(SERVICES) gateway)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-changed test-postgres test-walkthrough test-faults lint format generate run logs new-service compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
+.PHONY: help venv test test-changed test-postgres test-walkthrough fuzz test-faults lint format generate run logs new-service compose-up compose-down db-revision db-upgrade db-upgrade-sql bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(base)/$(base)/g' | \
@@ -51,6 +51,9 @@ test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DA
 
 test-walkthrough: venv ## the README's "Adding a service" sequence, make test included, on a copy of the repository
 	$(BIN)/tox run -e tools -- -m walkthrough
+
+fuzz: venv ## schemathesis on every service's document through the gateway, longer: examples=500 per operation
+	FUZZ_EXAMPLES=$(or $(examples),500) $(if $(seed),FUZZ_SEED=$(seed)) $(BIN)/tox run -e gateway -- tests/test_fuzz.py
 
 test-faults: venv ## faults injected under load (database, workers, callee, restarts) on a PostgreSQL of its own
 	$(BIN)/tox run -e faults
