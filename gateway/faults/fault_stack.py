@@ -27,6 +27,7 @@ from stack import GatewayProcess, ServiceProcess, migrate
 # The services' settings the assertions depend on, set here rather than assumed.
 WORKERS = 2
 SERVICE_READ_TIMEOUT = 5.0
+SERVICE_BREAKER_RESET = 2  # seconds foss fails fast after licenses failed, before it probes
 RECOVERY_SECONDS = 30
 
 
@@ -63,6 +64,7 @@ class FaultStack:
             env = {
                 "WEB_CONCURRENCY": str(WORKERS),
                 "SERVICE_READ_TIMEOUT": str(SERVICE_READ_TIMEOUT),
+                "SERVICE_BREAKER_RESET": str(SERVICE_BREAKER_RESET),
             }
             if name == "foss":
                 env["LICENSES_URL"] = self.services["licenses"].url

@@ -93,3 +93,10 @@ def test_answer_422_for_bad_cursor(client: FlaskClient, cursor: str) -> None:
     body = assert_problem(client.get(f"/widgets?cursor={cursor}"), 422, "validation_failed")
 
     assert [error["pointer"] for error in body["errors"]] == ["/cursor"]
+
+
+def test_answer_empty_page_after_the_largest_key(client: FlaskClient) -> None:
+    """Any cursor the document allows is accepted, past a 32-bit column's largest id too."""
+    client.post("/gadgets", json={"name": "one"})
+    body = client.get("/gadgets", query_string={"cursor": "9" * 18}).get_json()
+    assert body == {"items": [], "next_cursor": None}

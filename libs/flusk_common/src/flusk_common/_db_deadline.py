@@ -139,9 +139,13 @@ class _Deadlines:
         deadline = self.request_deadline()
         self.watchdog.arm(connection, self.statement_deadline(deadline))
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            connection.rollback()  # end the transaction the ping began
+            autocommit = connection.autocommit
+            connection.autocommit = True  # a ping needs no transaction: one round trip
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            finally:
+                connection.autocommit = autocommit
         except Exception as exc:
             self.watchdog.disarm(connection)
             raise sa.exc.DisconnectionError(str(exc)) from exc  # the pool connects anew

@@ -61,7 +61,10 @@ def fetch_page(
     cursor that no earlier page gave is a 422 pointing at ``/cursor``.
     """
     if cursor is not None:
-        statement = statement.where(key > decode_cursor(cursor, key_type=key.type.python_type))
+        after = decode_cursor(cursor, key_type=key.type.python_type)
+        # A 64-bit bound, whatever the column's width: a cursor past its largest key is fine.
+        bound = sa.literal(after, sa.BigInteger()) if isinstance(after, int) else after
+        statement = statement.where(key > bound)
     rows = session.scalars(statement.order_by(None).order_by(key).limit(limit + 1)).all()
     if len(rows) <= limit:
         return Page(rows, None)
