@@ -102,3 +102,9 @@ def test_change_foss_to_a_taken_email(client: FlaskClient, method: str) -> None:
     )
     assert error_pointers(response, 409) == ["/email"]
     assert client.get(f"/foss/{foss['id']}").json == foss
+
+
+def test_refuse_email_that_lower_case_makes_invalid(client: FlaskClient) -> None:
+    """Lower case lengthens some letters (İ is two): the stored spelling must still be valid."""
+    response = client.post("/foss", json=foss_payload(email="\u0130" * 100 + "@example.org"))
+    assert error_pointers(response) == ["/email"]

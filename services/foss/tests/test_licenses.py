@@ -227,3 +227,13 @@ def test_hold_no_database_connection_while_asking_licenses(
     response = client.open(path, method=method, json=foss_payload(license="MIT"))
     assert response.status_code in {200, 201}
     assert held == [0]
+
+
+def test_report_answer_about_another_license_as_bad_gateway(
+    client: FlaskClient, db_session: Session, licenses: FakeLicenses
+) -> None:
+    """GET /licenses/<id> must be about that id (no other document answers in its place)."""
+    licenses.failure = httpx.Response(200, json=license_record("MIT"), headers=HEADERS)
+    response = client.post("/foss", json=foss_payload(license="Apache-2.0"))
+    assert_problem(response, 502, "upstream_error")
+    assert stored_emails(db_session) == []

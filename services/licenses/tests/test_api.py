@@ -159,3 +159,13 @@ def test_change_license_spdx_id_refused(client: FlaskClient, method: str) -> Non
     )
     assert error_pointers(response) == ["/spdx_id"]
     assert client.get("/licenses/Apache-2.0").json == license_
+
+
+def test_refuse_the_document_s_name_as_spdx_id(client: FlaskClient) -> None:
+    """/licenses/openapi.json is the API document: no license can live there."""
+    response = client.post("/licenses", json={"spdx_id": "openapi.json", "name": "x"})
+    assert error_pointers(response) == ["/spdx_id"]
+    assert client.get("/licenses/openapi.json").json["openapi"] == "3.1.0"
+    for method in ("PATCH", "PUT", "DELETE"):
+        response = client.open("/licenses/openapi.json", method=method, json={"name": "x"})
+        assert response.status_code in {404, 405}

@@ -172,11 +172,17 @@ class UpstreamError(FluskError):
     code = "upstream_error"
     title = "Upstream Service Error"
 
-    def __init__(self, service: str, upstream_status: int, problem: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        service: str,
+        upstream_status: int,
+        problem: Mapping[str, Any],
+        detail: str | None = None,
+    ) -> None:
         self.service = service
         self.upstream_status = upstream_status
         self.problem = dict(problem)
         code = self.problem.get("code")
         self.upstream_code: str | None = code if isinstance(code, str) else None
         answer = "an error" if upstream_status >= 400 else "something that is not JSON"
-        super().__init__(f"The {service} service answered {answer} ({upstream_status}).")
+        super().__init__(detail or f"The {service} service answered {answer} ({upstream_status}).")

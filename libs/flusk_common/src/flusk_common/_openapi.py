@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app
 from werkzeug.routing import Rule
 
-from ._resources import KeyConverter, Operation, Resource, operation_of
+from ._resources import DOCUMENT_NAME, KeyConverter, Operation, Resource, operation_of
 
 DOCUMENT_ENDPOINT = "openapi.document"
 DOCUMENT_EXTENSION = "flusk.openapi"
@@ -29,9 +29,10 @@ _METHODS = ("get", "post", "put", "patch", "delete")
 _PARAMETER = re.compile(r"<(?:[a-zA-Z_][a-zA-Z0-9_]*(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _SCHEMAS = "#/components/schemas/"
-# What the gateway in front answers by itself, on any path: a malformed request, a request
-# line or headers too large, the rate limit, the service down or too slow.
-GATEWAY_STATUSES = frozenset({400, 414, 429, 431, 502, 504})
+# What the gateway in front answers by itself, on any path: a malformed or too slow
+# request, a body without a length, a request line or headers too large, the rate limit,
+# an unknown transfer coding or HTTP version, the service down or too slow.
+GATEWAY_STATUSES = frozenset({400, 408, 411, 414, 429, 431, 501, 502, 504, 505})
 _RESPONSES = "#/components/responses/"
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -280,5 +281,5 @@ def init_openapi(app: Flask, schemas: Mapping[str, Mapping[str, Any]], prefix: s
     """Make the document now, and serve it at ``<prefix>/openapi.json``."""
     app.extensions[DOCUMENT_EXTENSION] = openapi_document(app, schemas)
     blueprint = Blueprint("openapi", __name__)
-    blueprint.add_url_rule(f"{prefix}/openapi.json", "document", _serve_document)
+    blueprint.add_url_rule(f"{prefix}/{DOCUMENT_NAME}", "document", _serve_document)
     app.register_blueprint(blueprint)

@@ -10,6 +10,7 @@ Absent fields whose schema has a ``default`` take it, in bodies and query string
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ def with_defaults(instance: dict[str, Any], schema: Mapping[str, Any]) -> dict[s
     """``instance`` with each absent property that has a ``default`` in ``schema`` set to it."""
     for name, field in schema.get("properties", {}).items():
         if name not in instance and isinstance(field, dict) and "default" in field:
-            instance[name] = field["default"]
+            instance[name] = copy.deepcopy(field["default"])  # never shared between requests
     return instance
 
 

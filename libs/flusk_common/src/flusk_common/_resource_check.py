@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ._resources import Resource, field_types
 
+INT16 = (-(2**15), 2**15 - 1)
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -45,6 +46,8 @@ def _json_types(column_type: sa.types.TypeEngine[Any]) -> tuple[set[str], str | 
 def _integer_range(column_type: sa.types.TypeEngine[Any]) -> tuple[int, int]:
     if isinstance(column_type, sa.BigInteger):
         return INT64
+    if isinstance(column_type, sa.SmallInteger):
+        return INT16
     return INT32
 
 

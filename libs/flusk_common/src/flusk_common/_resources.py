@@ -49,6 +49,9 @@ OperationKind = Literal["create", "list", "read", "update", "replace", "delete"]
 BODY_OPERATIONS: frozenset[OperationKind] = frozenset({"create", "update", "replace"})
 OPERATION_ATTRIBUTE = "flusk_operation"
 IMMUTABLE = "x-immutable"
+# The last segment of the service's OpenAPI document's path, beside its keys' paths: a key
+# must never be this, or its record could be written but never read.
+DOCUMENT_NAME = "openapi.json"
 _PAGE_PARAMETERS = ("limit", "cursor")
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -187,10 +190,13 @@ class Resource:
     # Derived schemas
 
     def _request_fields(self, names: Iterable[str], *drop: str) -> dict[str, Any]:
-        return {
+        fields = {
             name: _without_nul(_without(self.fields[name], "readOnly", IMMUTABLE, *drop))
             for name in names
         }
+        if self.key in fields and "string" in field_types(fields[self.key]):
+            fields[self.key] = {**fields[self.key], "not": {"const": DOCUMENT_NAME}}
+        return fields
 
     @functools.cached_property
     def create_schema(self) -> dict[str, Any]:
@@ -336,6 +342,6 @@ class KeyConverter(BaseConverter):
                 raise ValidationError()  # one spelling per key; int() refuses huge numbers
             key = int(value)
         validator: Validator = self.resource.key_validator
-        if not validator.is_valid(key):
+        if not validator.is_valid(key) or key == DOCUMENT_NAME:
             raise ValidationError()
         return key

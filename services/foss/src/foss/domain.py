@@ -12,6 +12,7 @@ from flusk_common import (
     Conflict,
     FieldError,
     UpstreamError,
+    ValidationFailed,
     check_email,
     found,
     service_client,
@@ -29,7 +30,14 @@ def canonical_email(email: str) -> str:
     and the whole address is compared without regard to case. The schema has already
     checked that it is an address.
     """
-    return check_email(email).normalized.lower()
+    lowered = check_email(email).normalized.lower()
+    try:
+        return check_email(lowered).normalized  # lower case can lengthen it (İ is two letters)
+    except ValueError:
+        raise ValidationFailed(
+            "The address is not one in lower case.",
+            errors=[FieldError("/email", "must be a valid email in lower case")],
+        ) from None
 
 
 def _normalized(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,7 +57,7 @@ def check_license(spdx_id: str | None) -> None:
     if spdx_id is None:
         return
     try:
-        service_client("licenses").get(f"/licenses/{quote(spdx_id, safe='')}")
+        answer = service_client("licenses").get(f"/licenses/{quote(spdx_id, safe='')}")
     except UpstreamError as error:
         if error.upstream_code != "record_not_found":
             raise  # not an answer about the license: licenses failed (502)
@@ -58,6 +66,10 @@ def check_license(spdx_id: str | None) -> None:
             f"There is no license {spdx_id!r} in the licenses catalogue.",
             errors=[FieldError("/license", "is not a known license")],
         ) from None
+    if not isinstance(answer, dict) or answer.get("spdx_id") != spdx_id:
+        raise UpstreamError(
+            "licenses", 200, {}, detail="The licenses service answered about another license."
+        )
 
 
 def create_foss(*, session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
