@@ -12,7 +12,8 @@ each within a minute. Not run here:
 - `make compose-up` and `make compose-down` need a Docker engine; the gateway suite checks
   the compose file with the real Compose binary and every Dockerfile with hadolint
   (gateway/tests/test_containers.py).
-- `make lock` needs the network and rewrites every pin; nothing runs it.
+- `make lock` needs the network and rewrites every pin; `test_lock_installs_what_tox_installs`
+  checks its recipe instead: every package tox.ini installs by name is among what it pins.
 - `make test-changed` installs and runs tox's `lint` environment on the copy, which takes
   minutes: it runs in `make test-walkthrough`.
 """
@@ -26,12 +27,14 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
 from test_new_service import clean_environment, copy_repository, snapshot
 
 from conftest import ROOT
+from flusk_tools.registry import load_services
 
 README = ROOT / "README.md"
 BIN_DIR = Path(sys.executable).parent
@@ -85,7 +88,7 @@ COVERED = {
     "make bench save=1": BENCH,
     ".venv/bin/python -m bench.profile": BENCH,
     ".venv/bin/python -m bench.profile --database postgresql": BENCH,
-    "make lock": "not run: it needs the network and rewrites every pin",
+    "make lock": HERE,  # its recipe read, not run: it needs the network, rewrites every pin
     "npm ci": WALKTHROUGH,  # the gateway image's stage: test_containers.py checks its Dockerfile
     "npm ci --prefix gateway/docs --ignore-scripts": WALKTHROUGH,  # by make venv
     "npm install --prefix gateway/docs --ignore-scripts": "not run: it rewrites the lock",
@@ -330,3 +333,57 @@ def test_tox_selection_names_existing_tests(command: str) -> None:
     ]
 
     assert tests, f"{command}: -k {words} selects no test under {folder}"
+
+
+# `make lock`: read, not run
+
+
+def project_name(requirement: str) -> str:
+    """``requirement``'s distribution name, normalized (PEP 503)."""
+    name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
+    assert name is not None, requirement
+    return re.sub(r"[-_.]+", "-", name[0]).lower()
+
+
+def tox_installs() -> set[str]:
+    """The packages tox.ini's environments install by name (not from a path)."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    words = []
+    for section in tox.sections():
+        words += tox[section].get("deps", "").split()
+        for line in tox[section].get("commands_pre", "").replace("\\\n", " ").splitlines():
+            words += line.partition("pip install")[2].split()
+    return {project_name(word) for word in words if not word.startswith(("-", "{"))}
+
+
+def lock_installs() -> set[str]:
+    """What `make lock` pins: what its recipe names, bench's requirements, the packages' deps."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\nlock:") : makefile.index("\nclean:")]
+    named = recipe.replace("\\\n", " ").partition("pip install")[2].split("\n")[0].split()
+    names = {project_name(word) for word in named if re.fullmatch(r"[a-z][\w.-]*", word)}
+    requirements = (ROOT / "bench" / "requirements.txt").read_text().splitlines()
+    names |= {project_name(line) for line in requirements if line and not line.startswith("#")}
+    for pyproject in [ROOT / "tools", *ROOT.glob("libs/*"), *ROOT.glob("services/*")]:
+        if (pyproject / "pyproject.toml").is_file():
+            project = tomllib.loads((pyproject / "pyproject.toml").read_text())["project"]
+            declared = project.get("dependencies", [])
+            for extra in project.get("optional-dependencies", {}).values():
+                declared += extra
+            names |= {project_name(requirement) for requirement in declared}
+    return names
+
+
+def test_lock_installs_what_tox_installs() -> None:
+    pinned = {
+        project_name(line)
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    ours = {project_name(service.name) for service in load_services(ROOT)}
+    installed = tox_installs() - ours - {"flusk-common", "flusk-tools"}
+
+    assert {"mypy", "schemathesis", "psutil"} <= installed  # the parsing sees tox.ini's lists
+    assert sorted(installed - lock_installs()) == []
+    assert sorted(installed - pinned) == []
