@@ -1,4 +1,4 @@
-"""The README's `curl` lines, run as written against `make run`.
+"""The README's `curl` lines, run as written against `make run`; `make run` on PostgreSQL.
 
 The commands are read from README.md ("A walk through the foss API" and "The API
 documents"), so the test fails when the README drifts from what the stack answers. Each
@@ -17,12 +17,16 @@ import re
 import shlex
 import shutil
 import subprocess
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import psycopg
 import pytest
 
 from local_run import LocalRun
 from stack import ROOT
+from test_make_run import postgres_reachable
 
 README = ROOT / "README.md"
 README_PORT = "localhost:8080"
@@ -140,3 +144,36 @@ def test_readme_curl_lines_get_promised_answers(local_run: LocalRun, heading: st
         if status != command.status
     ]
     assert wrong == []
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A new database on the local server, dropped at the end whoever still uses it."""
+    name = f"flusk_run_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield name
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="no PostgreSQL on 127.0.0.1:5432")
+@needs_curl
+def test_run_on_postgresql_as_the_readme_shows(local_run: LocalRun, postgres_database: str) -> None:
+    """`FOSS_DATABASE_URL=postgresql+psycopg://.../foss make run`, on a database of its own."""
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    shown = re.search(r"`(FOSS_DATABASE_URL=(\S+)/foss) make run`", readme)
+    assert shown is not None, "the README shows make run on PostgreSQL"
+    variable, _, url = shown[1].partition("=")
+    local_run.env[variable] = url.removesuffix("/foss") + f"/{postgres_database}"
+    create = readme_commands("### A walk through the foss API")[0]
+
+    local_run.start_serving()
+    status, _ = run_curl(create.line, local_run.env["GATEWAY_PORT"])
+    local_run.kill()
+    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={postgres_database}") as stored:
+        names = stored.execute("SELECT name FROM foss").fetchall()
+
+    assert status == 201
+    assert names == [("Ada Lovelace",)]

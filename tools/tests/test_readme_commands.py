@@ -52,7 +52,7 @@ BENCH = "not run (minutes of load): bench/tests/test_harness.py runs its harness
 COVERED = {
     "make run": MAKE_RUN,
     "make run | head": MAKE_RUN,
-    "FOSS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/foss make run": MAKE_RUN,
+    "FOSS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/foss make run": CURL,
     "make logs service=foss": HERE,
     "make test": WALKTHROUGH,
     "make test service=foss": WALKTHROUGH,
