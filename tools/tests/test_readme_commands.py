@@ -9,9 +9,9 @@ The targets below run with the real Makefile, on a copy of the repository (the f
 would commit), with this environment's tools in place of `.venv`'s (`-o venv BIN=...`),
 each within a minute. Not run here:
 
-- `make compose-up` and `make compose-down` need a Docker engine; the gateway suite checks
-  the compose file with the real Compose binary and every Dockerfile with hadolint
-  (gateway/tests/test_containers.py).
+- `make compose-up`, the `curl` after it and `make compose-down` need a Docker engine; the
+  gateway suite checks the compose file with the real Compose binary and every Dockerfile
+  with hadolint (gateway/tests/test_containers.py).
 - `make lock` needs the network and rewrites every pin; `test_lock_installs_what_tox_installs`
   checks its recipe instead: every package tox.ini installs by name is among what it pins.
 - `make test-changed` installs and runs tox's `lint` environment on the copy, which takes
@@ -82,7 +82,6 @@ COVERED = {
     "make db-upgrade-sql service=foss": HERE,
     "make compose-up": COMPOSE,
     "make compose-down": COMPOSE,
-    "curl -s localhost:8080/foss": CURL,  # in containers; the walk sends the same request
     "make bench": BENCH,
     "make bench [quick=1] [save=1]": BENCH,
     "make bench quick=1": BENCH,
@@ -97,15 +96,18 @@ COVERED = {
 }
 
 
+def block_commands(block: str) -> set[str]:
+    """The commands of a ```sh block, continuations joined, blanks collapsed, no comments."""
+    lines = (line.split("#", 1)[0] for line in block.replace("\\\n", " ").splitlines())
+    return {" ".join(code.split()) for code in lines if code.strip()}
+
+
 def readme_commands() -> set[str]:
-    """Every command the README shows, blanks collapsed, comments left out."""
+    """Every command the README shows, in its ```sh blocks and in its text's `backticks`."""
     text = README.read_text(encoding="utf-8")
     commands = set()
     for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL):
-        for line in block.replace("\\\n", " ").splitlines():
-            code = line.split("#", 1)[0]
-            if code.strip():
-                commands.add(" ".join(code.split()))
+        commands |= block_commands(block)
     prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
     for quoted in re.findall(r"`([^`]+)`", prose):
         if COMMAND.match(quoted):
@@ -113,12 +115,21 @@ def readme_commands() -> set[str]:
     return commands
 
 
+def section_commands(heading: str) -> set[str]:
+    """The commands of the first ```sh block under ``heading``."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(f"\n{heading}\n") :]
+    return block_commands(re.findall(r"```sh\n(.*?)```", section, re.DOTALL)[0])
+
+
 def test_every_readme_command_has_a_test() -> None:
     shown = {command for command in readme_commands() if "localhost:8080" not in command}
     curls = {command for command in readme_commands() if "localhost:8080" in command}
+    walked = section_commands("### A walk through the foss API")
+    walked |= section_commands("## The API documents")  # both read by CURL
 
     assert sorted(shown - set(COVERED)) == [], "README commands without an entry in COVERED"
-    assert curls - {"curl -s localhost:8080/foss"}, "the walk's curl lines are read by " + CURL
+    assert curls - walked == {"curl -s localhost:8080/foss"}  # in containers, not run
     assert [
         path
         for path in set(COVERED.values())
