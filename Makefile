@@ -18,7 +18,7 @@ PACKAGE_ENVS := $(subst $(space),$(comma),tools common $(SERVICES) gateway)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(base)/$(base)/g' | \
-		awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+		awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 # Swagger UI for the gateway's /docs page, pinned in gateway/docs/package-lock.json. Install
 # scripts are skipped: the only one (of @scarf/scarf) sends install analytics.
@@ -49,7 +49,7 @@ test-changed: venv ## only the tox environments the change since $(base) touches
 test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DATABASE_URL), then the fault suite
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/tox run -e $(if $(service),$(service),$(PACKAGE_ENVS)$(comma)faults)
 
-test-walkthrough: venv ## the README's "Adding a service" sequence, make test included, on a copy of the repository
+test-walkthrough: venv ## the README's longest sequences on copies: "Adding a service" (make test included), make test-changed
 	$(BIN)/tox run -e tools -- -m walkthrough
 
 test-faults: venv ## faults injected under load (database, workers, callee, restarts) on a PostgreSQL of its own
