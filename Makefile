@@ -39,7 +39,7 @@ $(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml tools/pyproj
 
 venv: $(BIN)/.installed $(DOCS_ASSETS) ## create .venv with tox, the packages (editable) and their tools; npm ci for /docs
 
-test: venv ## run every tox environment (lint, tools, common, each service, gateway); service=foss for one
+test: venv ## run every tox environment but faults (lint, tools, common, each service, gateway, bench); service=foss for one
 	$(BIN)/tox run $(if $(service),-e $(service))
 
 test-changed: venv ## only the tox environments the change since $(base) touches (base=main)
