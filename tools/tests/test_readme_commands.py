@@ -47,6 +47,7 @@ HERE = "tools/tests/test_readme_commands.py"
 MAKE_RUN = "gateway/tests/test_make_run.py"
 CI = "not run by a test: .ci/run runs it, on every push"
 COMPOSE = "not run (needs a Docker engine): gateway/tests/test_containers.py checks the files"
+FUZZ = "gateway/tests/test_fuzz.py (the same run, FUZZ_EXAMPLES per operation)"
 BENCH = "not run (minutes of load): bench/tests/test_harness.py runs its harness"
 
 COVERED = {
@@ -62,6 +63,8 @@ COVERED = {
     "make test-postgres": CI,
     "make test-walkthrough": "not run by a test: it runs " + WALKTHROUGH,
     "make test-faults": CI,
+    "make fuzz": FUZZ,
+    "make fuzz [examples=500] [seed=N]": FUZZ,
     ".venv/bin/tox run -e foss -- -k license": HERE,
     ".venv/bin/tox run -e faults -- -k database": HERE,
     "make new-service": "tools/tests/test_new_service.py",
