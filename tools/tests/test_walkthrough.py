@@ -3,7 +3,7 @@
 It runs `make new-service name=orders`, `make test service=orders` and `make test`, with
 the very name the README uses, in a copy (so the user's own `orders`, if any, is never
 touched), from a fresh virtualenv. It takes as long as `make test` itself, so it runs in
-`make test-walkthrough` (and CI), not in `make test`; so does `make test-changed` on a branch
+`make test-walkthrough`, not in `make test`; so does `make test-changed` on a branch
 of a copy made a git repository, which builds that copy's virtualenv and its `lint`
 environment.
 """
