@@ -69,7 +69,9 @@ def copy_repository(destination: Path) -> Path:
         check=False,
     )
     if listed.returncode != 0:  # not a git checkout: everything but what git would ignore
-        ignored = shutil.ignore_patterns(".git", ".venv", ".tox", "var", "__pycache__", ".*_cache")
+        ignored = shutil.ignore_patterns(
+            ".git", ".venv", ".tox", "var", "__pycache__", ".*_cache", "node_modules"
+        )
         shutil.copytree(ROOT, destination, ignore=ignored)
         return destination
     for name in filter(None, listed.stdout.split(b"\0")):

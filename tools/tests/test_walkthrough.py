@@ -51,7 +51,9 @@ def run_as_written(command: str, repo: Path) -> tuple[str, str]:
         check=False,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{command} failed:\n{output[-6000:]}"
+    # pip's warnings fill stderr: the failing test's report is at the end of stdout.
+    report = f"{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-1500:]}"
+    assert result.returncode == 0, f"{command} failed:\n{report}"
     return result.stdout, output
 
 
