@@ -22,6 +22,7 @@ from ._database import commit_session, init_database
 from ._deadline import init_deadline
 from ._errors import ConfigurationError
 from ._json import OrjsonProvider
+from ._metrics import app_metrics, init_metrics, init_pool_metrics
 from ._openapi import init_openapi
 from ._probes import probes
 from ._problems import init_problems
@@ -130,6 +131,7 @@ def create_service_app(
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
+    init_metrics(app)  # first: its hooks see every request whole (see its docstring)
     init_deadline(app)
     init_request_id(app)
     init_cors(app)
@@ -137,7 +139,8 @@ def create_service_app(
     init_json_body(app)
     init_problems(app)
     init_database(app, metadata=metadata)
-    init_service_clients(app, calls)
+    init_pool_metrics(app)
+    init_service_clients(app, calls, metrics=app_metrics(app))
 
     app.register_blueprint(probes)
     blueprints = list(blueprints)

@@ -9,9 +9,11 @@ from flask import Flask, current_app, request
 from ._cors import is_preflight
 from ._errors import Unauthorized
 from ._openapi import DOCUMENT_ENDPOINT
+from ._probes import INTERNAL_ENDPOINTS
 
-# The probes answer orchestrators, and the API document tells a client how to authenticate.
-_OPEN_ENDPOINTS = frozenset({"probes.healthz", "probes.readyz", DOCUMENT_ENDPOINT})
+# The probes and metrics answer orchestrators and scrapers, and the API document tells a
+# client how to authenticate.
+_OPEN_ENDPOINTS = frozenset({*INTERNAL_ENDPOINTS, DOCUMENT_ENDPOINT})
 
 HEADER = "X-API-Key"
 

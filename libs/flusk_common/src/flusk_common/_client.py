@@ -18,6 +18,9 @@ Three guards keep a slow or dead callee from taking its caller down with it:
 - the request deadline (see ``_deadline``): each attempt's timeouts are cut to the time
   the request has left, and retries stop when it would run out.
 
+Each call is counted by outcome (``flusk_service_calls_total``, see ``_metrics``), with its
+retries and the breaker's state.
+
 A service names the services it calls (``create_service_app(..., calls=["licenses"])``);
 each one's base URL is the ``<NAME>_URL`` setting (see ``_config.call_settings``).
 """
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import tenacity
@@ -38,6 +41,9 @@ from ._deadline import time_left
 from ._errors import UpstreamError, UpstreamUnavailable
 from ._request_id import HEADER as REQUEST_ID_HEADER
 from ._request_id import current_request_id
+
+if TYPE_CHECKING:
+    from ._metrics import Metrics
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
@@ -67,8 +73,10 @@ class ServiceClient:
         breaker_reset: float,
         api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.service = service
+        self.metrics = metrics
         self.retries = retries
         self.retry_after = retry_after
         self.api_key = api_key
@@ -90,6 +98,7 @@ class ServiceClient:
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             transport=transport,
         )
+        self._watch_breaker()
 
     def close(self) -> None:
         self._http.close()
@@ -106,27 +115,36 @@ class ServiceClient:
         method = method.upper()
         left = time_left()
         if left is not None and left <= 0:
-            raise self._unreachable("was not called: the request has no time left")
+            raise self._unreachable("was not called: the request has no time left", "no_time_left")
         if self._breaker.opened:  # after SERVICE_BREAKER_RESET, calls probe again (half-open)
+            self._count("breaker_open")
             raise UpstreamUnavailable(
                 f"The {self.service} service failed repeatedly; calls to it are suspended.",
                 retry_after=max(1, self._breaker.open_remaining),
             )
         if not self._slots.acquire(blocking=False):
-            raise self._unreachable(f"has {self.max_concurrent_calls} calls in flight already")
+            raise self._unreachable(
+                f"has {self.max_concurrent_calls} calls in flight already", "bulkhead_full"
+            )
         try:
             with self._breaker:
                 response = self._attempts(method, path, json, params)
         finally:
             self._slots.release()
+            self._watch_breaker()
         if response.is_error:
+            self._count("error_status")
             raise _upstream_error(self.service, response)
         if not response.content:
+            self._count("success")
             return None
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
+            self._count("invalid_answer")
             raise _upstream_error(self.service, response) from None
+        self._count("success")
+        return body
 
     def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -143,15 +161,17 @@ class ServiceClient:
                 (httpx.ConnectError, httpx.ConnectTimeout, _RetryableAnswer)
             ),
             reraise=True,
+            before_sleep=self._count_retry,
         )
         try:
             return retrying(self._send, method, path, json, params)
         except _RetryableAnswer as answer:
-            raise self._unreachable(f"answered {answer.response.status_code}") from None
+            status = answer.response.status_code
+            raise self._unreachable(f"answered {status}", "unavailable_status") from None
         except httpx.TimeoutException:
-            raise self._unreachable("did not answer in time") from None
+            raise self._unreachable("did not answer in time", "timeout") from None
         except httpx.HTTPError:
-            raise self._unreachable("could not be reached") from None
+            raise self._unreachable("could not be reached", "unreachable") from None
 
     def _send(
         self, method: str, path: str, json: Any, params: Mapping[str, Any] | None
@@ -183,7 +203,21 @@ class ServiceClient:
             headers[API_KEY_HEADER] = api_key
         return headers
 
-    def _unreachable(self, what: str) -> UpstreamUnavailable:
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.count_call(self.service, outcome)
+
+    def _count_retry(self, _retry_state: tenacity.RetryCallState) -> None:
+        if self.metrics is not None:
+            self.metrics.count_retry(self.service)
+
+    def _watch_breaker(self) -> None:
+        if self.metrics is not None:
+            self.metrics.set_breaker_state(self.service, self._breaker.state)
+
+    def _unreachable(self, what: str, outcome: str) -> UpstreamUnavailable:
+        """The error for a call that got no usable answer, counted as ``outcome``."""
+        self._count(outcome)
         return UpstreamUnavailable(
             f"The {self.service} service {what}; retry later.", retry_after=self.retry_after
         )
@@ -206,8 +240,10 @@ def _upstream_error(service: str, response: httpx.Response) -> UpstreamError:
     return UpstreamError(service, response.status_code, body if isinstance(body, dict) else {})
 
 
-def init_service_clients(app: Flask, calls: Iterable[str]) -> None:
-    """One client per called service, from the app's settings.
+def init_service_clients(
+    app: Flask, calls: Iterable[str], *, metrics: Metrics | None = None
+) -> None:
+    """One client per called service, from the app's settings, counting its calls in ``metrics``.
 
     ``SERVICE_TRANSPORTS`` ({name: httpx transport}) replaces the network in tests.
     """
@@ -225,6 +261,7 @@ def init_service_clients(app: Flask, calls: Iterable[str]) -> None:
             breaker_reset=app.config["SERVICE_BREAKER_RESET"],
             api_key=app.config[f"{service.upper()}_API_KEY"],
             transport=transports.get(service),
+            metrics=metrics,
         )
         for service in calls
     }

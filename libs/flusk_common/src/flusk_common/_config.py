@@ -106,6 +106,7 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_number,
         "seconds a tripped breaker fails fast before it lets a probing call through",
     ),
+    Setting("METRICS", True, _boolean, "record Prometheus metrics and serve them at /metrics"),
     Setting(
         "REQUEST_DEADLINE",
         20.0,

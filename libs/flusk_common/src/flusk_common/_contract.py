@@ -35,6 +35,7 @@ from werkzeug.routing import Rule
 from ._assertions import assert_problem, send_raw
 from ._database import get_database
 from ._openapi import DOCUMENT_ENDPOINT, DOCUMENT_EXTENSION
+from ._probes import INTERNAL_ENDPOINTS
 from ._resource_check import model_mismatches
 from ._resources import KeyConverter, Operation, Resource, operation_of
 from ._schemas import compile_schema
@@ -113,7 +114,7 @@ def endpoints(app: Flask) -> list[Endpoint]:
     """Every method of every public route of ``app``."""
     found: list[Endpoint] = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in {"static", DOCUMENT_ENDPOINT} or rule.rule in _PROBES:
+        if rule.endpoint in {"static", DOCUMENT_ENDPOINT, *INTERNAL_ENDPOINTS}:
             continue
         values = {argument: _sample_value(app, rule, argument) for argument in rule.arguments}
         with app.test_request_context():

@@ -20,11 +20,12 @@ from typing import Any
 from flask import Blueprint, Flask, current_app
 from werkzeug.routing import Rule
 
+from ._probes import INTERNAL_ENDPOINTS
 from ._resources import DOCUMENT_NAME, KeyConverter, Operation, Resource, operation_of
 
 DOCUMENT_ENDPOINT = "openapi.document"
 DOCUMENT_EXTENSION = "flusk.openapi"
-_SKIPPED_ENDPOINTS = frozenset({"static", "probes.healthz", "probes.readyz", DOCUMENT_ENDPOINT})
+_SKIPPED_ENDPOINTS = frozenset({"static", *INTERNAL_ENDPOINTS, DOCUMENT_ENDPOINT})
 _METHODS = ("get", "post", "put", "patch", "delete")
 _PARAMETER = re.compile(r"<(?:[a-zA-Z_][a-zA-Z0-9_]*(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

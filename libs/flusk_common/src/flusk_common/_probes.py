@@ -1,4 +1,7 @@
-"""Internal probes, outside every service prefix: ``/healthz`` (alive), ``/readyz`` (database)."""
+"""Internal probes, outside every service prefix: ``/healthz`` (alive), ``/readyz`` (database).
+
+``/metrics`` (see ``_metrics``) is internal too.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,12 @@ from typing import Any
 from flask import Blueprint
 
 from ._database import get_database
+from ._metrics import METRICS_ENDPOINT
 
 probes = Blueprint("probes", __name__)
+# Outside every prefix, for orchestrators and scrapers: no API key, no request schema, and
+# not in the API document.
+INTERNAL_ENDPOINTS = frozenset({"probes.healthz", "probes.readyz", METRICS_ENDPOINT})
 
 
 @probes.get("/healthz")

@@ -22,13 +22,14 @@ from werkzeug.datastructures import MultiDict
 
 from ._body import BODY_METHODS, takes_body
 from ._errors import ConfigurationError, FieldError, ValidationFailed
+from ._probes import INTERNAL_ENDPOINTS
 from ._resources import operation_of
 from ._schemas import Validator, compile_schema, load_schema
 
 _EXTENSION = "flusk.validators"
 _NO_PARAMETERS: dict[str, Any] = {"type": "object", "additionalProperties": False}
 # Probes answer load balancers and orchestrators, which may add query strings of their own.
-_UNVALIDATED_ENDPOINTS = frozenset({"static", "probes.healthz", "probes.readyz"})
+_UNVALIDATED_ENDPOINTS = frozenset({"static", *INTERNAL_ENDPOINTS})
 # At most this many errors are listed: a body of many thousand unknown fields gets a short answer.
 MAX_LISTED_ERRORS = 50
 

@@ -4,8 +4,10 @@ Each value can be overridden from the environment (``PORT``, ``WEB_CONCURRENCY``
 """
 
 import os
+from typing import Any
 
 from flusk_common._logging import gunicorn_logging_config
+from flusk_common._metrics import forget_worker, prepare_metrics_folder, remove_metrics_folder
 
 # The app, unless the command line names one: FLUSK_SERVICE's, as each service's image sets it.
 if os.environ.get("FLUSK_SERVICE"):
@@ -44,3 +46,16 @@ access_log_format = (
 secure_scheme_headers: dict[str, str] = {}
 # Several services run side by side on one machine; one control socket each would collide.
 control_socket_disable = True
+
+
+# The workers' metrics, in files of a folder they share (flusk_common._metrics).
+def on_starting(_server: Any) -> None:
+    prepare_metrics_folder()  # before any worker imports prometheus_client
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    forget_worker(worker.pid)
+
+
+def on_exit(_server: Any) -> None:
+    remove_metrics_folder()
