@@ -29,7 +29,11 @@ from stack import ROOT, STARTUP_SECONDS, free_port
 
 FLUSK_RUN = Path(sys.executable).parent / "flusk-run"
 SERVICES = load_services(ROOT)
-PORT_VARIABLES = ["GATEWAY_PORT", *(f"{service.name.upper()}_PORT" for service in SERVICES)]
+PORT_VARIABLES = [
+    "GATEWAY_PORT",
+    "GATEWAY_STATUS_PORT",
+    *(f"{service.name.upper()}_PORT" for service in SERVICES),
+]
 # Only these reach flusk-run: a developer's DATABASE_URL or API_KEYS must not.
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "NGINX_BIN")
 STOP_SECONDS = 15

@@ -126,6 +126,7 @@ class GatewayProcess:
     upstreams: list[Upstream]
     settings: dict[str, object] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    status_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -133,12 +134,21 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def status_url(self) -> str:
+        """Where its stub_status answers (the internal port)."""
+        return f"http://127.0.0.1:{self.status_port}"
+
+    @property
     def log(self) -> Path:
         return self.prefix / "nginx.log"
 
     def start(self) -> GatewayProcess:
         (self.prefix / "tmp").mkdir(parents=True, exist_ok=True)
-        settings = local_settings(self.prefix, port=self.port, **self.settings)
+        settings = local_settings(
+            self.prefix,
+            port=self.port,
+            **{"status_listen": f"127.0.0.1:{self.status_port}", **self.settings},
+        )
         config = self.prefix / "nginx.conf"
         config.write_text(render(ROOT, self.upstreams, settings))
         command = [nginx_binary(), "-p", str(self.prefix), "-e", "stderr", "-c", str(config)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from flusk_tools.commands import (
     migrate_command,
     serve_command,
 )
+from flusk_tools.gateway import COMPOSE_STATUS_PORT
 from flusk_tools.registry import SERVICE_PORT, load_services
 from stack import ROOT
 
@@ -254,3 +256,79 @@ def test_ignore_local_state_in_docker_context() -> None:
     patterns = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
 
     assert {".git", ".venv", ".tox", "var"} <= patterns
+
+
+# The observability profile (see README, "Metrics").
+
+
+@pytest.fixture(scope="module")
+def observability() -> dict[str, Any]:
+    """The compose file resolved with the observability profile enabled."""
+    result = run_compose(
+        "--profile", "observability", "config", "--format", "json", POSTGRES_PASSWORD="secret"
+    )
+    assert result.returncode == 0, result.stderr
+    resolved: dict[str, Any] = json.loads(result.stdout)
+    return resolved
+
+
+def test_validate_compose_file_with_observability_profile() -> None:
+    result = run_compose("--profile", "observability", "config", "-q", POSTGRES_PASSWORD="secret")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_start_observability_only_with_its_profile(
+    config: dict[str, Any], observability: dict[str, Any]
+) -> None:
+    added = {"jaeger", "prometheus", "nginx-exporter"}
+
+    assert not added & set(config["services"])
+    assert set(observability["services"]) == set(config["services"]) | added
+
+
+def test_publish_observability_uis_on_loopback(observability: dict[str, Any]) -> None:
+    published = {
+        name: [(port["host_ip"], port["target"]) for port in service.get("ports", [])]
+        for name, service in observability["services"].items()
+        if name in {"jaeger", "prometheus"}
+    }
+
+    assert published == {"jaeger": [("127.0.0.1", 16686)], "prometheus": [("127.0.0.1", 9090)]}
+
+
+def test_never_publish_gateway_status_port(observability: dict[str, Any]) -> None:
+    gateway = observability["services"]["gateway"]
+
+    assert [port["target"] for port in gateway["ports"]] == [8080]
+    assert gateway["expose"] == [str(COMPOSE_STATUS_PORT)]
+    exporter = " ".join(observability["services"]["nginx-exporter"]["command"])
+    assert f"http://gateway:{COMPOSE_STATUS_PORT}/stub_status" in exporter
+
+
+def test_pass_trace_settings_through(config: dict[str, Any]) -> None:
+    variables = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318",
+        "OTEL_TRACES_EXPORTER": "otlp",
+    }
+    result = run_compose("config", "--format", "json", POSTGRES_PASSWORD="secret", **variables)
+    assert result.returncode == 0, result.stderr
+    traced = json.loads(result.stdout)["services"]
+
+    for name in SERVICES:
+        assert config["services"][name]["environment"]["OTEL_TRACES_EXPORTER"] == ""  # off
+        environment = traced[name]["environment"]
+        assert {key: environment[key] for key in variables} == variables
+        assert environment["OTEL_SERVICE_NAME"] == name
+
+
+def test_scrape_every_service_directly(observability: dict[str, Any]) -> None:
+    volume = observability["services"]["prometheus"]["volumes"][0]
+    assert volume["target"] == "/etc/prometheus/prometheus.yml"
+    scraped = Path(volume["source"]).read_text()
+
+    targets = re.findall(r'- job_name: (\S+)\n(?:.*\n)*?\s+- targets: \["([^"]+)"\]', scraped)
+    assert targets == [
+        *((name, f"{name}:{SERVICE_PORT}") for name in SERVICES),
+        ("gateway", "nginx-exporter:9113"),
+    ]

@@ -24,6 +24,7 @@ def registry_root(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "tox.ini", tmp_path / "tox.ini")
     (tmp_path / "compose").mkdir()
     shutil.copy(ROOT / "compose" / "docker-compose.yml", tmp_path / "compose")
+    shutil.copy(ROOT / "compose" / "prometheus.yml", tmp_path / "compose")
     for service in (ROOT / "services").iterdir():
         if service.is_dir():
             (tmp_path / "services" / service.name).mkdir(parents=True)

@@ -46,6 +46,7 @@ def test_write_generated_for_new_service(registry_root: Path) -> None:
     (registry_root / "services" / "zz_orders").mkdir()
     assert sorted(map(str, write_generated(registry_root))) == [
         "compose/docker-compose.yml",
+        "compose/prometheus.yml",
         "tox.ini",
     ]
     assert drift(registry_root) == []
@@ -57,12 +58,18 @@ def test_write_generated_for_new_service(registry_root: Path) -> None:
     compose = (registry_root / "compose" / "docker-compose.yml").read_text()
     assert "  zz_orders-migrate:\n" in compose
     assert "postgres:5432/zz_orders\n" in compose
+    prometheus = (registry_root / "compose" / "prometheus.yml").read_text()
+    assert '      - targets: ["zz_orders:8000"]\n' in prometheus
     assert write_generated(registry_root) == []
 
 
 def test_render_every_service_everywhere(registry_root: Path) -> None:
     files = render_generated(registry_root)
-    assert set(map(str, files)) == {"tox.ini", "compose/docker-compose.yml"}
+    assert set(map(str, files)) == {
+        "tox.ini",
+        "compose/docker-compose.yml",
+        "compose/prometheus.yml",
+    }
     assert all(content.startswith("# Generated from services.toml") for content in files.values())
 
 

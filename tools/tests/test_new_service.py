@@ -441,8 +441,8 @@ def test_generated_service_passes_its_own_suite_and_serves_through_the_gateway(
     packages = ["./tools", *(f"./services/{service.name}[serve]" for service in services)]
     install = [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "-c", "constraints.txt"]
     run([*install, *packages], cwd=repo, env=environment, timeout=300)
-    gateway, *service_ports = free_ports(1 + len(services))
-    ports = {"GATEWAY_PORT": gateway} | {
+    gateway, status, *service_ports = free_ports(2 + len(services))
+    ports = {"GATEWAY_PORT": gateway, "GATEWAY_STATUS_PORT": status} | {
         f"{service.name.upper()}_PORT": port
         for service, port in zip(services, service_ports, strict=True)
     }

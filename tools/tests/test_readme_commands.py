@@ -96,6 +96,8 @@ COVERED = {
     "npm ci --prefix gateway/docs --ignore-scripts": WALKTHROUGH,  # by make venv
     "npm install --prefix gateway/docs --ignore-scripts": "not run: it rewrites the lock",
     "export POSTGRES_PASSWORD=change-me": COMPOSE,
+    "OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318 OTEL_TRACES_EXPORTER=otlp docker compose"
+    " -f compose/docker-compose.yml --profile observability up --build --detach": COMPOSE,
 }
 
 

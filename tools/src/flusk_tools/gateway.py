@@ -19,6 +19,7 @@ import jinja2
 
 from .registry import (
     GATEWAY_LOCAL_PORT,
+    GATEWAY_LOCAL_STATUS_PORT,
     SERVICE_PORT,
     RegistryError,
     Service,
@@ -28,6 +29,10 @@ from .registry import (
 
 TEMPLATE = Path("gateway") / "nginx.conf.j2"
 LOCAL_PORT = GATEWAY_LOCAL_PORT
+LOCAL_STATUS_PORT = GATEWAY_LOCAL_STATUS_PORT
+# The gateway's stub_status, inside its container (not published by the compose file).
+COMPOSE_STATUS_PORT = 8081
+STATUS_PATH = "/stub_status"
 # The /docs page: its own files, and Swagger UI's under node_modules (`npm ci`, make venv).
 DOCS = Path("gateway") / "docs"
 DOCS_ASSETS = DOCS / "node_modules" / "swagger-ui-dist"
@@ -152,6 +157,7 @@ class GatewaySettings:
     """Everything the template needs besides the upstreams; defaults suit production.
 
     ``docs_root`` is the folder the /docs page is served from; None is the checkout's.
+    ``status_listen`` is where nginx's stub_status answers (``/stub_status``); None: nowhere.
     """
 
     target: str
@@ -173,6 +179,7 @@ class GatewaySettings:
     errors: tuple[GatewayError, ...] = field(default=ERRORS)
     forwarded_methods: tuple[str, ...] = FORWARDED_METHODS
     docs_root: str | None = None
+    status_listen: str | None = None
 
 
 def docs_config(upstreams: Sequence[Upstream]) -> str:
@@ -236,17 +243,31 @@ def compose_settings(**overrides: object) -> GatewaySettings:
         "error_log": "/dev/stderr",
         "access_log": "/dev/stdout",
         "docs_root": IMAGE_DOCS_ROOT,
+        "status_listen": str(COMPOSE_STATUS_PORT),
     }
     values.update(overrides)
     return GatewaySettings(**values)  # type: ignore[arg-type]
 
 
 def write_local_config(
-    root: Path, prefix: Path, *, port: int = LOCAL_PORT, ports: Mapping[str, int] | None = None
+    root: Path,
+    prefix: Path,
+    *,
+    port: int = LOCAL_PORT,
+    ports: Mapping[str, int] | None = None,
+    status_port: int = LOCAL_STATUS_PORT,
 ) -> Path:
-    """Render the local run's config into ``prefix`` (made if needed) and return its path."""
+    """Render the local run's config into ``prefix`` (made if needed) and return its path.
+
+    Its stub_status answers on 127.0.0.1:``status_port``.
+    """
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
-    settings = local_settings(prefix.resolve(), port=port, **environment_overrides(os.environ))
+    settings = local_settings(
+        prefix.resolve(),
+        port=port,
+        status_listen=f"127.0.0.1:{status_port}",
+        **environment_overrides(os.environ),
+    )
     config = prefix / "nginx.conf"
     config.write_text(render(root, local_upstreams(load_services(root), ports), settings))
     return config

@@ -1,4 +1,5 @@
-"""Files generated from the registry and checked in: ``tox.ini`` and the compose file.
+"""Files generated from the registry and checked in: ``tox.ini``, the compose file and its
+Prometheus configuration.
 
 ``flusk-generate`` (``make generate``) writes them; ``flusk-generate --check`` (run by the
 tools tests, so by ``make test``) fails when one has drifted from the registry or was
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import jinja2
 
+from .gateway import COMPOSE_STATUS_PORT
 from .registry import RegistryError, find_root, folder_problems, load_services
 
 GENERATED = {
     Path("tox.ini"): "tox.ini.j2",
     Path("compose") / "docker-compose.yml": "docker-compose.yml.j2",
+    Path("compose") / "prometheus.yml": "prometheus.yml.j2",
 }
 REGENERATE = "make generate"
 
@@ -35,7 +38,9 @@ def render_generated(root: Path) -> dict[Path, str]:
     )
     services = load_services(root)
     return {
-        path: environment.get_template(template).render(services=services)
+        path: environment.get_template(template).render(
+            services=services, gateway_status_port=COMPOSE_STATUS_PORT
+        )
         for path, template in GENERATED.items()
     }
 

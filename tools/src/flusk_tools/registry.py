@@ -16,6 +16,7 @@ from typing import Any
 REGISTRY_FILE = "services.toml"
 SERVICE_PORT = 8000  # where a service listens inside its container
 GATEWAY_LOCAL_PORT = 8080  # where the gateway listens in the local run
+GATEWAY_LOCAL_STATUS_PORT = 8090  # where its stub_status answers in the local run (127.0.0.1)
 RESERVED = frozenset(
     {
         # folders and files of the repository, and the gateway's own routes
@@ -104,10 +105,11 @@ def _service(path: Path, name: str, entry: dict[str, Any]) -> Service:
     if name in RESERVED:
         raise RegistryError(f"{path}: service name {name!r} is reserved in this repository")
     port = entry.get("port")
-    if not isinstance(port, int) or not 1024 <= port <= 65535 or port == GATEWAY_LOCAL_PORT:
+    gateway_ports = (GATEWAY_LOCAL_PORT, GATEWAY_LOCAL_STATUS_PORT)
+    if not isinstance(port, int) or not 1024 <= port <= 65535 or port in gateway_ports:
         raise RegistryError(
             f"{path}: services.{name}.port must be a port from 1024 to 65535, "
-            f"not the gateway's {GATEWAY_LOCAL_PORT}"
+            f"not the gateway's {GATEWAY_LOCAL_PORT} or {GATEWAY_LOCAL_STATUS_PORT}"
         )
     calls = entry.get("calls", [])
     if not isinstance(calls, list) or not all(isinstance(call, str) for call in calls):

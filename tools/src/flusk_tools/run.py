@@ -31,7 +31,13 @@ from types import FrameType
 from urllib.parse import unquote, urlsplit
 
 from .commands import migrate_command, serve_command
-from .gateway import DOCS_ASSETS, LOCAL_PORT, GatewayConfigError, write_local_config
+from .gateway import (
+    DOCS_ASSETS,
+    LOCAL_PORT,
+    LOCAL_STATUS_PORT,
+    GatewayConfigError,
+    write_local_config,
+)
 from .registry import RegistryError, Service, find_root, load_services
 from .supervise import Output, Program, Supervisor, describe_exit
 from .watch import Changes, Watcher
@@ -52,6 +58,10 @@ def _port(environ: Mapping[str, str], variable: str, default: int) -> int:
 
 def gateway_port(environ: Mapping[str, str]) -> int:
     return _port(environ, "GATEWAY_PORT", LOCAL_PORT)
+
+
+def gateway_status_port(environ: Mapping[str, str]) -> int:
+    return _port(environ, "GATEWAY_STATUS_PORT", LOCAL_STATUS_PORT)
 
 
 def service_port(service: Service, environ: Mapping[str, str]) -> int:
@@ -243,10 +253,17 @@ def prepare(root: Path, environ: Mapping[str, str]) -> Stack:
     nginx = find_nginx(environ)
     graceful_timeout(environ)
     check_port_free(gateway_port(environ), "GATEWAY_PORT")
+    check_port_free(gateway_status_port(environ), "GATEWAY_STATUS_PORT")
     for service in services:
         check_port_free(service_port(service, environ), f"{service.name.upper()}_PORT")
     ports = {service.name: service_port(service, environ) for service in services}
-    config = write_local_config(root, var_dir / "gateway", port=gateway_port(environ), ports=ports)
+    config = write_local_config(
+        root,
+        var_dir / "gateway",
+        port=gateway_port(environ),
+        ports=ports,
+        status_port=gateway_status_port(environ),
+    )
     return Stack(root, services, var_dir, nginx, config, environ)
 
 

@@ -161,14 +161,27 @@ def init_metrics(app: Flask) -> None:
             g.flusk_metrics_started = time.perf_counter()
             found.in_flight.inc()
 
+    # Each label set's series, found once: the label values are few (see README, "Metrics").
+    counters: dict[tuple[str, str, int], Any] = {}
+    histograms: dict[tuple[str, str], Any] = {}
+
     def record(response: BaseResponse) -> BaseResponse:
         started: float | None = g.get("flusk_metrics_started")
         if started is not None:
             rule = request.url_rule
             endpoint = rule.rule if rule is not None else UNMATCHED
             method = request.method if request.method in KNOWN_METHODS else OTHER_METHOD
-            found.requests.labels(endpoint, method, str(response.status_code)).inc()
-            found.duration.labels(endpoint, method).observe(time.perf_counter() - started)
+            status = response.status_code
+            counter = counters.get((endpoint, method, status))
+            if counter is None:
+                counter = counters[endpoint, method, status] = found.requests.labels(
+                    endpoint, method, str(status)
+                )
+            histogram = histograms.get((endpoint, method))
+            if histogram is None:
+                histogram = histograms[endpoint, method] = found.duration.labels(endpoint, method)
+            counter.inc()
+            histogram.observe(time.perf_counter() - started)
         return response
 
     def finish(_error: BaseException | None) -> None:
