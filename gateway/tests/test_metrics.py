@@ -132,9 +132,10 @@ def test_count_requests_of_both_workers_exactly(
 
 
 def test_count_requests_in_temporary_folder_by_default(
-    make_service: Callable[..., ServiceProcess],
+    make_service: Callable[..., ServiceProcess], tmp_path: Path
 ) -> None:
-    service = make_service(WEB_CONCURRENCY="2")  # no PROMETHEUS_MULTIPROC_DIR: the master's own
+    # No PROMETHEUS_MULTIPROC_DIR: the master makes a folder of its own (under TMPDIR).
+    service = make_service(WEB_CONCURRENCY="2", TMPDIR=str(tmp_path))
     before = scrape(service)
     sent: Counter[tuple[str, str, int]] = Counter()
 
@@ -142,6 +143,10 @@ def test_count_requests_in_temporary_folder_by_default(
         send_round(service.url, sent)
 
     assert_counted_exactly(before, scrape(service), sent)
+    [folder] = tmp_path.glob("flusk-metrics-*")
+    assert list(folder.glob("counter_*.db"))
+    assert service.stop() == 0
+    assert not folder.exists()  # removed when the master exits
 
 
 def test_count_database_connections_back_to_zero(foss_service: ServiceProcess) -> None:
