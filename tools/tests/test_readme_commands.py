@@ -113,7 +113,7 @@ COVERED = {
     "--from-literal=API_KEYS='<key>'": CLUSTER,
     "kubectl apply -k deploy/k8s/overlays/prod": CLUSTER,
     "kubectl -n flusk rollout status deployment/foss": CLUSTER,
-    "kubectl -n flusk patch hpa foss -p '{\"spec\":{\"minReplicas\":4}}'": CLUSTER,
+    'kubectl -n flusk patch hpa foss -p \'{"spec":{"minReplicas":4}}\'': CLUSTER,
     "kubectl -n flusk rollout undo deployment/foss": CLUSTER,
     "kubectl -n flusk exec deploy/foss -c foss -- alembic -c /app/alembic.ini downgrade "
     "<revision>": CLUSTER,
