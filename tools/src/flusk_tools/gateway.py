@@ -1,7 +1,10 @@
 """Render the gateway's nginx config from ``gateway/nginx.conf.j2`` and the registry.
 
 One template, several targets: ``local`` (services on 127.0.0.1 ports, files under a
-prefix folder) and ``compose`` (services by host name, logs to the container's output).
+prefix folder), ``compose`` (services by host name, logs to the container's output) and
+``kubernetes`` (services by cluster DNS name, in a ConfigMap of ``deploy/k8s``). In
+containers, nginx asks a DNS ``resolver`` for each request's service again once its answer
+is ``resolver_valid`` old, so a re-created container or Service is found without a reload.
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ DOCS = Path("gateway") / "docs"
 DOCS_ASSETS = DOCS / "node_modules" / "swagger-ui-dist"
 # Where the gateway image keeps the same folder.
 IMAGE_DOCS_ROOT = "/usr/share/flusk/docs"
+# Docker's embedded DNS server, on every compose network.
+COMPOSE_RESOLVER = "127.0.0.11"
+# The cluster DNS Service of most clusters (CoreDNS keeps the kube-dns name).
+KUBERNETES_RESOLVER = "kube-dns.kube-system.svc.cluster.local"
+KUBERNETES_NAMESPACE = "flusk"
+CLUSTER_DOMAIN = "cluster.local"
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,9 @@ class GatewaySettings:
     forwarded_methods: tuple[str, ...] = FORWARDED_METHODS
     docs_root: str | None = None
     status_listen: str | None = None
+    # A DNS server: services are found by name per request (compose, Kubernetes), not once.
+    resolver: str | None = None
+    resolver_valid: str = "10s"
 
 
 def docs_config(upstreams: Sequence[Upstream]) -> str:
@@ -217,6 +229,19 @@ def compose_upstreams(services: Sequence[Service]) -> list[Upstream]:
     return [Upstream(s.name, s.prefix, f"{s.name}:{SERVICE_PORT}") for s in services]
 
 
+def dns_label(name: str) -> str:
+    """A service's name as a Kubernetes object and DNS name: ``zz_orders`` is ``zz-orders``."""
+    return name.replace("_", "-")
+
+
+def kubernetes_upstreams(
+    services: Sequence[Service], namespace: str = KUBERNETES_NAMESPACE
+) -> list[Upstream]:
+    """Services by their full cluster DNS name: nginx's resolver uses no search domains."""
+    suffix = f"{namespace}.svc.{CLUSTER_DOMAIN}:{SERVICE_PORT}"
+    return [Upstream(s.name, s.prefix, f"{dns_label(s.name)}.{suffix}") for s in services]
+
+
 def local_settings(prefix: Path, *, port: int = LOCAL_PORT, **overrides: object) -> GatewaySettings:
     """Settings for nginx run by a developer: loopback only, every file under ``prefix``."""
     values: dict[str, object] = {
@@ -244,9 +269,21 @@ def compose_settings(**overrides: object) -> GatewaySettings:
         "access_log": "/dev/stdout",
         "docs_root": IMAGE_DOCS_ROOT,
         "status_listen": str(COMPOSE_STATUS_PORT),
+        "resolver": COMPOSE_RESOLVER,
     }
     values.update(overrides)
     return GatewaySettings(**values)  # type: ignore[arg-type]
+
+
+def kubernetes_settings(**overrides: object) -> GatewaySettings:
+    """Settings for the gateway pod: the compose image's, on a read-only root filesystem."""
+    values: dict[str, object] = {
+        "target": "kubernetes",
+        "temp_dir": "/tmp",  # noqa: S108 - an emptyDir, the only writable folder
+        "resolver": KUBERNETES_RESOLVER,
+    }
+    values.update(overrides)
+    return compose_settings(**values)
 
 
 def write_local_config(
@@ -277,7 +314,19 @@ _ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class GatewayConfigError(ValueError):
-    """A gateway setting from the environment is unusable."""
+    """A gateway setting from the environment or the command line is unusable."""
+
+
+# A host name or an IP address, with an optional port; a Kubernetes namespace (DNS label).
+_RESOLVER = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def check_name(option: str, value: str, pattern: re.Pattern[str]) -> str:
+    """``value`` if the whole of it matches ``pattern``: it goes into the config as it is."""
+    if not pattern.fullmatch(value):
+        raise GatewayConfigError(f"{option} {value!r} is not a name nginx can use here")
+    return value
 
 
 def environment_overrides(environ: Mapping[str, str]) -> dict[str, object]:
@@ -306,9 +355,15 @@ def environment_overrides(environ: Mapping[str, str]) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--target", choices=("local", "compose"), required=True)
+    parser.add_argument("--target", choices=("local", "compose", "kubernetes"), required=True)
     parser.add_argument("--prefix", type=Path, default=Path("var/gateway"), help="local only")
     parser.add_argument("--port", type=int, default=LOCAL_PORT, help="local only")
+    parser.add_argument("--namespace", default=KUBERNETES_NAMESPACE, help="kubernetes only")
+    parser.add_argument(
+        "--resolver",
+        help=f"the DNS server (compose: {COMPOSE_RESOLVER}, kubernetes: the "
+        f"cluster's, {KUBERNETES_RESOLVER})",
+    )
     args = parser.parse_args(argv)
     try:
         return _render_target(args)
@@ -321,7 +376,16 @@ def _render_target(args: argparse.Namespace) -> int:
     root = find_root()
     if args.target == "local":
         sys.stdout.write(f"{write_local_config(root, args.prefix, port=args.port)}\n")
+        return 0
+    overrides = environment_overrides(os.environ)
+    if args.resolver:
+        overrides["resolver"] = check_name("--resolver", args.resolver, _RESOLVER)
+    check_name("--namespace", args.namespace, _NAMESPACE)
+    services = load_services(root)
+    if args.target == "compose":
+        settings, upstreams = compose_settings(**overrides), compose_upstreams(services)
     else:
-        settings = compose_settings(**environment_overrides(os.environ))
-        sys.stdout.write(render(root, compose_upstreams(load_services(root)), settings))
+        settings = kubernetes_settings(**overrides)
+        upstreams = kubernetes_upstreams(services, args.namespace)
+    sys.stdout.write(render(root, upstreams, settings))
     return 0

@@ -1,5 +1,6 @@
 """Files generated from the registry and checked in: ``tox.ini``, the compose file and its
-Prometheus configuration.
+Prometheus configuration, and the Kubernetes manifests under ``deploy/k8s`` (whose gateway
+config comes from the gateway's own template, ``gateway/nginx.conf.j2``).
 
 ``flusk-generate`` (``make generate``) writes them; ``flusk-generate --check`` (run by the
 tools tests, so by ``make test``) fails when one has drifted from the registry or was
@@ -9,25 +10,42 @@ edited by hand, and when a service folder and the registry disagree.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
 
-from .gateway import COMPOSE_STATUS_PORT
-from .registry import RegistryError, find_root, folder_problems, load_services
+from . import gateway
+from .commands import CONTAINER_ALEMBIC_INI, IMAGE_COMMAND, migrate_command
+from .registry import (
+    SERVICE_PORT,
+    RegistryError,
+    Service,
+    find_root,
+    folder_problems,
+    load_services,
+)
 
-GENERATED = {
-    Path("tox.ini"): "tox.ini.j2",
-    Path("compose") / "docker-compose.yml": "docker-compose.yml.j2",
-    Path("compose") / "prometheus.yml": "prometheus.yml.j2",
-}
 REGENERATE = "make generate"
+K8S = Path("deploy") / "k8s"
+# The overlays and their namespaces.
+OVERLAYS = {"dev": "flusk-dev", "prod": "flusk"}
+# The numeric users the images run as (USER of services/Dockerfile and gateway/Dockerfile),
+# so that runAsNonRoot can check them.
+SERVICE_UID = 10001
+GATEWAY_UID = 101
+GATEWAY_PORT = 8080
+PRE_STOP_SECONDS = 5
+# The preStop pause, then gunicorn's graceful timeout (20 s), with time to spare.
+GRACE_SECONDS = 30
+
+Renderer = Callable[[Path, list[Service]], str]
 
 
-def render_generated(root: Path) -> dict[Path, str]:
-    """What every generated file should hold, from ``root``'s registry."""
+@functools.cache
+def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("flusk_tools", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -36,13 +54,86 @@ def render_generated(root: Path) -> dict[Path, str]:
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - ini and YAML, not HTML
     )
-    services = load_services(root)
-    return {
-        path: environment.get_template(template).render(
-            services=services, gateway_status_port=COMPOSE_STATUS_PORT
+    environment.filters["dns_label"] = gateway.dns_label
+    return environment
+
+
+def _template(name: str, **values: object) -> Renderer:
+    """A renderer of template ``name`` with the registry's services and ``values``."""
+
+    def render(root: Path, services: list[Service]) -> str:
+        callers = {
+            service.name: [other.name for other in services if service.name in other.calls]
+            for service in services
+        }
+        return (
+            _environment()
+            .get_template(name)
+            .render(
+                services=services,
+                callers=callers,
+                template_name=name.removeprefix("k8s/"),
+                service_port=SERVICE_PORT,
+                gateway_port=GATEWAY_PORT,
+                service_uid=SERVICE_UID,
+                gateway_uid=GATEWAY_UID,
+                pre_stop_seconds=PRE_STOP_SECONDS,
+                grace_seconds=GRACE_SECONDS,
+                serve_command=IMAGE_COMMAND,
+                migrate_command=migrate_command(CONTAINER_ALEMBIC_INI),
+                gateway_status_port=gateway.COMPOSE_STATUS_PORT,
+                **values,
+            )
         )
-        for path, template in GENERATED.items()
+
+    return render
+
+
+def _gateway_config(namespace: str) -> Renderer:
+    """The gateway's nginx config for the services of ``namespace``."""
+
+    def render(root: Path, services: list[Service]) -> str:
+        upstreams = gateway.kubernetes_upstreams(services, namespace)
+        return gateway.render(root, upstreams, gateway.kubernetes_settings())
+
+    return render
+
+
+def _overlay(name: str, namespace: str) -> dict[Path, Renderer]:
+    folder = K8S / "overlays" / name
+    return {
+        folder / "kustomization.yaml": _template(
+            "k8s/overlay-kustomization.yaml.j2", overlay=name, namespace=namespace
+        ),
+        folder / "namespace.yaml": _template("k8s/namespace.yaml.j2", namespace=namespace),
+        folder / "nginx.conf": _gateway_config(namespace),
     }
+
+
+GENERATED: dict[Path, Renderer] = {
+    Path("tox.ini"): _template("tox.ini.j2"),
+    Path("compose") / "docker-compose.yml": _template("docker-compose.yml.j2"),
+    Path("compose") / "prometheus.yml": _template("prometheus.yml.j2"),
+    K8S / "base" / "kustomization.yaml": _template("k8s/base-kustomization.yaml.j2"),
+    K8S / "base" / "services.yaml": _template("k8s/services.yaml.j2"),
+    K8S / "base" / "gateway.yaml": _template("k8s/gateway.yaml.j2"),
+    K8S / "base" / "network-policies.yaml": _template("k8s/network-policies.yaml.j2"),
+    **{
+        path: renderer
+        for name, ns in OVERLAYS.items()
+        for path, renderer in _overlay(name, ns).items()
+    },
+    K8S / "components" / "ingress" / "kustomization.yaml": _template(
+        "k8s/ingress-kustomization.yaml.j2"
+    ),
+    K8S / "components" / "ingress" / "ingress.yaml": _template("k8s/ingress.yaml.j2"),
+}
+
+
+def render_generated(root: Path) -> dict[Path, str]:
+    """What every generated file should hold, from ``root``'s registry."""
+    services = load_services(root)
+    return {path: render(root, services) for path, render in GENERATED.items()}
 
 
 def write_generated(root: Path) -> list[Path]:
@@ -51,6 +142,7 @@ def write_generated(root: Path) -> list[Path]:
     for path, content in render_generated(root).items():
         target = root / path
         if not target.is_file() or target.read_text(encoding="utf-8") != content:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
             written.append(path)
     return written

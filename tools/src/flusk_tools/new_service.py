@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 
 import inflect
 
-from .generate import GENERATED, write_generated
+from .generate import GENERATED, K8S, write_generated
 from .registry import (
     REGISTRY_FILE,
     RESERVED,
@@ -286,7 +286,8 @@ def create_service(root: Path, name: str, prefix: str | None = None) -> Service:
 
 
 def _next_steps(service: Service) -> str:
-    written = list(GENERATED)
+    # deploy/k8s's files as one folder: a line each would bury the rest.
+    written = [path for path in GENERATED if K8S not in path.parents] + [K8S]
     folder = f"services/{service.name}/"
     changed = [folder, REGISTRY_FILE, *map(str, written)]
     lines = [
