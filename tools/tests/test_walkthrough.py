@@ -51,8 +51,14 @@ def run_as_written(command: str, repo: Path) -> tuple[str, str]:
         check=False,
     )
     output = result.stdout + result.stderr
-    # pip's warnings fill stderr: the failing test's report is at the end of stdout.
-    report = f"{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-1500:]}"
+    # pip's warnings fill stderr, and the failing suite may not be the last: name every failed
+    # test and error first, then the end of stdout.
+    failures = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith(("FAILED ", "ERROR ")) or ": FAIL code" in line
+    ]
+    report = "\n".join([*failures, result.stdout[-6000:], "--- stderr ---", result.stderr[-1500:]])
     assert result.returncode == 0, f"{command} failed:\n{report}"
     return result.stdout, output
 
