@@ -91,6 +91,11 @@ class ServiceClient:
             transport=transport,
         )
 
+    @property
+    def http(self) -> httpx.Client:
+        """The underlying httpx client (where tracing instruments the calls)."""
+        return self._http
+
     def close(self) -> None:
         self._http.close()
 
@@ -241,6 +246,11 @@ def service_client(service: str) -> ServiceClient:
         ) from None
 
 
+def service_clients(app: Flask) -> list[ServiceClient]:
+    """The clients of every service ``app`` calls."""
+    return list(app.extensions.get(_EXTENSION, {}).values())
+
+
 def close_service_clients(app: Flask) -> None:
-    for client in app.extensions.get(_EXTENSION, {}).values():
+    for client in service_clients(app):
         client.close()

@@ -4,8 +4,10 @@ Each value can be overridden from the environment (``PORT``, ``WEB_CONCURRENCY``
 """
 
 import os
+from typing import Any
 
 from flusk_common._logging import gunicorn_logging_config
+from flusk_common._tracing import service_of_app, shutdown_tracing, worker_started
 
 # The app, unless the command line names one: FLUSK_SERVICE's, as each service's image sets it.
 if os.environ.get("FLUSK_SERVICE"):
@@ -44,3 +46,13 @@ access_log_format = (
 secure_scheme_headers: dict[str, str] = {}
 # Several services run side by side on one machine; one control socket each would collide.
 control_socket_disable = True
+
+
+# Traces (off unless OTEL_* asks): each worker makes its own provider and exporter threads
+# after the fork, and exports what it holds before it exits (see flusk_common._tracing).
+def post_fork(server: Any, worker: Any) -> None:
+    worker_started(service_of_app(worker.cfg.wsgi_app or worker.cfg.proc_name))
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    shutdown_tracing()
