@@ -20,6 +20,7 @@ import pytest
 
 from conftest import upstream_of
 from helpers import foss_body, wait_for_log_line
+from local_run import LocalRun, wait_for
 from stack import GatewayProcess, ServiceProcess
 
 SPAN_WAIT_SECONDS = 10
@@ -170,3 +171,23 @@ def test_keep_client_request_id_beside_new_trace(traced: TracedStack) -> None:
     assert [
         span["attributes"]["flusk.request_id"] for span in spans if span["kind"] == "server"
     ] == ["my-request-1"]
+
+
+def test_make_run_writes_traces_under_var(local_run: LocalRun) -> None:
+    """`make run traces=1`: each service's spans in var/traces/<service>.jsonl."""
+    local_run.env["OTEL_TRACES_EXPORTER"] = "jsonl"  # what traces=1 sets
+    local_run.start_serving()
+    traces = Path(local_run.env["FLUSK_VAR_DIR"]) / "traces"
+    assert f"traces   {traces}/<service>.jsonl" in local_run.output("stdout")
+
+    response = httpx.post(f"{local_run.gateway_url}/foss", json=foss_body(license="MIT"))
+    assert response.status_code == 201, response.text
+    trace_id = response.headers["X-Request-ID"]  # the gateway's id is the trace's id
+
+    def both_services_traced() -> bool:
+        files = [traces / "foss.jsonl", traces / "licenses.jsonl"]
+        return all(file.exists() and trace_id in file.read_text() for file in files)
+
+    wait_for("spans of both services", both_services_traced, local_run.report)
+    log = Path(local_run.env["FLUSK_VAR_DIR"]) / "log" / "licenses.log"
+    assert f"trace_id={trace_id}" in wait_for_log_line(log, trace_id)
