@@ -8,7 +8,10 @@ forwards a client's well-formed traceparent and starts a trace for any other req
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from conftest import upstream_of
 from helpers import foss_body, wait_for_log_line
 from local_run import LocalRun, wait_for
 from stack import GatewayProcess, ServiceProcess
+from test_readme_curl import README_PORT, needs_curl, readme_block
 
 SPAN_WAIT_SECONDS = 10
 
@@ -173,21 +177,40 @@ def test_keep_client_request_id_beside_new_trace(traced: TracedStack) -> None:
     ] == ["my-request-1"]
 
 
-def test_make_run_writes_traces_under_var(local_run: LocalRun) -> None:
-    """`make run traces=1`: each service's spans in var/traces/<service>.jsonl."""
-    local_run.env["OTEL_TRACES_EXPORTER"] = "jsonl"  # what traces=1 sets
+def readme_lines(heading: str) -> list[str]:
+    """The commands of the README's first ```sh block under ``heading``, comments left out."""
+    lines = (line.split("#", 1)[0].strip() for line in readme_block(heading).splitlines())
+    return [line for line in lines if line]
+
+
+@needs_curl
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the README's example uses jq")
+def test_follow_request_as_the_readme_shows(local_run: LocalRun) -> None:
+    """`make run traces=1`, then the README's curl, jq and grep lines, as written."""
+    make_run, curl, jq, grep = readme_lines("## Following a request")
+    assert make_run == "make run traces=1"
+    local_run.env["OTEL_TRACES_EXPORTER"] = "jsonl"  # what traces=1 sets (see the Makefile)
     local_run.start_serving()
-    traces = Path(local_run.env["FLUSK_VAR_DIR"]) / "traces"
-    assert f"traces   {traces}/<service>.jsonl" in local_run.output("stdout")
+    var = Path(local_run.env["FLUSK_VAR_DIR"])
+    assert f"traces   {var / 'traces'}/<service>.jsonl" in local_run.output("stdout")
 
-    response = httpx.post(f"{local_run.gateway_url}/foss", json=foss_body(license="MIT"))
-    assert response.status_code == 201, response.text
-    trace_id = response.headers["X-Request-ID"]  # the gateway's id is the trace's id
+    def shell(line: str) -> str:
+        line = line.replace(README_PORT, f"localhost:{local_run.env['GATEWAY_PORT']}")
+        result = subprocess.run(  # the README's line, in a folder whose var/ is the run's
+            line, shell=True, cwd=var.parent, capture_output=True, text=True, check=True
+        )
+        return result.stdout
 
-    def both_services_traced() -> bool:
-        files = [traces / "foss.jsonl", traces / "licenses.jsonl"]
-        return all(file.exists() and trace_id in file.read_text() for file in files)
+    headers = shell(curl)
+    assert headers.startswith("HTTP/1.1 201"), headers
+    (trace_id,) = re.findall(r"(?im)^x-request-id: ([0-9a-f]{32})\r?$", headers)
 
-    wait_for("spans of both services", both_services_traced, local_run.report)
-    log = Path(local_run.env["FLUSK_VAR_DIR"]) / "log" / "licenses.log"
-    assert f"trace_id={trace_id}" in wait_for_log_line(log, trace_id)
+    def both_traced() -> bool:
+        rows = [json.loads(row) for row in shell(jq.replace("<id>", trace_id)).splitlines()]
+        kinds = {(service, kind) for service, kind, _name, _duration in rows}
+        return {("foss", "server"), ("foss", "client"), ("licenses", "server")} <= kinds
+
+    wait_for("both services' spans", both_traced, local_run.report)
+    logged = shell(grep.replace("<id>", trace_id)).splitlines()
+    assert any(f"trace_id={trace_id}" in line for line in logged), logged  # the services'
+    assert any(f'"trace_id":"{trace_id}"' in line for line in logged), logged  # the gateway's

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from flusk_tools.registry import Service
 from flusk_tools.run import (
     database_url,
@@ -88,6 +89,21 @@ def test_write_traces_under_var_dir(tmp_path: Path, exporters: str) -> None:
 def test_leave_traces_settings_alone(tmp_path: Path, environ: dict[str, str]) -> None:
     variables = service_environment(tmp_path, SERVICES[0], SERVICES, tmp_path / "var", environ)
     assert "FLUSK_TRACES_DIR" not in variables
+
+
+@pytest.mark.parametrize(
+    ("arguments", "command"),
+    [([], ".venv/bin/flusk-run"), (["traces=1"], "OTEL_TRACES_EXPORTER=jsonl .venv/bin/flusk-run")],
+)
+def test_make_run_traces_selects_jsonl_exporter(arguments: list[str], command: str) -> None:
+    recipe = subprocess.run(
+        ["make", "--dry-run", "--old-file=venv", "run", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert recipe.stdout.splitlines() == [command]
 
 
 def test_advise_creating_missing_database() -> None:
