@@ -214,3 +214,24 @@ def test_follow_request_as_the_readme_shows(local_run: LocalRun) -> None:
     logged = shell(grep.replace("<id>", trace_id)).splitlines()
     assert any(f"trace_id={trace_id}" in line for line in logged), logged  # the services'
     assert any(f'"trace_id":"{trace_id}"' in line for line in logged), logged  # the gateway's
+
+
+def test_export_spans_held_by_a_worker_when_it_stops(
+    make_service: Callable[..., ServiceProcess], tmp_path: Path
+) -> None:
+    """gunicorn's worker_exit flushes the worker's spans: none waits for the next batch."""
+    service = make_service(
+        "licenses",
+        OTEL_TRACES_EXPORTER="jsonl",
+        FLUSK_TRACES_DIR=str(tmp_path / "traces"),
+        OTEL_BSP_SCHEDULE_DELAY="600000",  # ten minutes: only the flush at exit exports
+    )
+    trace_id = secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    assert httpx.get(f"{service.url}/licenses", headers={"traceparent": traceparent}).is_success
+    traces = tmp_path / "traces" / "licenses.jsonl"
+    assert not traces.exists() or trace_id not in traces.read_text()
+
+    assert service.stop() == 0
+    spans = [json.loads(line) for line in traces.read_text().splitlines()]
+    assert {span["kind"] for span in spans if span["trace_id"] == trace_id} == {"server", "client"}
