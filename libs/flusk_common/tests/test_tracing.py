@@ -189,6 +189,32 @@ def test_carry_trace_to_called_service(traced: Spans, make_app: Callable[..., Fl
     assert spans[call["parent_span_id"]]["kind"] == "server"
 
 
+def test_pass_trace_on_as_it_came_when_off(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service that does not trace keeps its callers' and callees' spans in one trace."""
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    shutdown_tracing()
+    sent: list[httpx.Request] = []
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    app = make_app(SERVICE_TRANSPORTS={"peer": httpx.MockTransport(peer)})
+    headers = {"traceparent": TRACEPARENT, "tracestate": "vendor=1"}
+    response = app.test_client().post(
+        "/widgets/relay", json={"method": "GET", "path": "/things"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert tracer_provider("sample_app") is None
+    assert (sent[0].headers["traceparent"], sent[0].headers["tracestate"]) == (
+        TRACEPARENT,
+        "vendor=1",
+    )
+
+
 def _record(args: Any = None) -> logging.LogRecord:
     return logging.LogRecord("test", logging.INFO, __file__, 1, "message", args, None)
 

@@ -40,6 +40,7 @@ SPAN_ID_KEY = "flusk.span_id"
 DEFAULT_TRACES_DIR = "var/traces"
 # Probes are polled every few seconds by orchestrators: no trace each time.
 PROBE_URLS = "/healthz$,/readyz$,/metrics$"
+TRACE_HEADERS = ("traceparent", "tracestate")  # W3C trace context
 _OTLP_PROTOCOLS = frozenset({"http/protobuf"})
 
 
@@ -106,6 +107,11 @@ def tracer_provider(
     return _state.provider
 
 
+def tracing_on() -> bool:
+    """Whether this process traces (its provider is made, so it is on)."""
+    return _state.provider is not None and _state.pid == os.getpid()
+
+
 def shutdown_tracing() -> None:
     """Export what is left and stop this process's provider; the next use makes a new one."""
     with _lock:
@@ -124,7 +130,7 @@ def init_tracing(app: Flask, service: str) -> None:
 
 def current_trace_ids() -> tuple[str, str] | None:
     """The (trace id, span id) of the span in progress, in hex; ``None`` without one."""
-    if _state.provider is None:
+    if not tracing_on():
         return None
     ids: tuple[str, str] | None = _on().current_ids()
     return ids
