@@ -7,9 +7,11 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -257,3 +259,64 @@ def test_leave_log_records_alone_without_trace() -> None:
     record = _record()
     RequestIdFilter("json").filter(record)
     assert not hasattr(record, "trace_id")
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver: keeps each export request's path, type and body."""
+
+    received: ClassVar[list[tuple[str, str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, self.headers["Content-Type"], body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return None
+
+
+@pytest.fixture
+def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, bytes]]]:
+    """A collector on a loopback port, which OTEL_EXPORTER_OTLP_ENDPOINT names (alone)."""
+    server = HTTPServer(("127.0.0.1", 0), _Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "widgets")
+    _Collector.received = []
+    shutdown_tracing()
+    yield _Collector.received
+    shutdown_tracing()
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_export_over_otlp_http(
+    collector: list[tuple[str, str, bytes]], make_app: Callable[..., Flask]
+) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    app = make_app()
+    assert (
+        app.test_client().get("/gadgets", headers={"traceparent": TRACEPARENT}).status_code == 200
+    )
+    provider = tracer_provider("sample_app")
+    assert provider is not None
+    assert provider.force_flush()
+
+    (path, content_type, body), *_ = collector
+    assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+    export = ExportTraceServiceRequest.FromString(body)
+    resource = export.resource_spans[0].resource
+    names = {a.key: a.value.string_value for a in resource.attributes}
+    assert names["service.name"] == "widgets"  # OTEL_SERVICE_NAME over the service's name
+    spans = [span for scope in export.resource_spans[0].scope_spans for span in scope.spans]
+    assert {span.trace_id.hex() for span in spans} == {TRACE_ID}
+    assert "GET /gadgets" in {span.name for span in spans}
