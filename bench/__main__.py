@@ -31,6 +31,7 @@ MEDIANS = ("requests_per_second", "p50_ms", "p99_ms", "cpu_ms_per_request")
 # Whose workers' CPU time a request of each target costs: via the gateway, nginx's too.
 SERVED_BY = {
     "foss": ("foss",),
+    "traced": ("traced",),
     "gateway": ("gateway", "foss"),
     "flask": ("flask",),
     "wsgi": ("wsgi",),

@@ -15,7 +15,8 @@ from .report import DATABASE_TITLES, TIMES
 from .scenarios import APP_TITLES, APPS, SCENARIOS
 
 COLOURS = {"foss": "#1f6fb4", "gateway": "#7fb2e0", "flask": "#e07b39", "wsgi": "#8c8c8c"}
-BAR_WIDTH = 0.22
+COLOURS["traced"] = "#4a90c8"  # foss with tracing on
+BAR_WIDTH = 0.18
 
 
 def draw(results: dict[str, Any], path: Path) -> None:

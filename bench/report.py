@@ -56,6 +56,14 @@ GOALS = (
         cpu_name="gateway_cpu_vs_direct",
     ),
     Goal(
+        "traced_vs_direct",
+        "`GET /foss/<id>` traced / direct",
+        0.8,
+        operator.ge,
+        "≥",
+        cpu_name="traced_cpu_vs_direct",
+    ),
+    Goal(
         "create_vs_flask",
         "`POST /foss` / bare Flask + ORM",
         1.0,
@@ -104,6 +112,12 @@ def ratios(measured: dict[str, Any]) -> dict[str, float]:
     )
     values["gateway_cpu_vs_direct"] = _cpu(scenarios, "read", "foss") / _cpu(
         scenarios, "read", "gateway"
+    )
+    values["traced_vs_direct"] = _rate(scenarios, "read", "traced") / _rate(
+        scenarios, "read", "foss"
+    )
+    values["traced_cpu_vs_direct"] = _cpu(scenarios, "read", "foss") / _cpu(
+        scenarios, "read", "traced"
     )
     values["deep_vs_first_cpu"] = _cpu(scenarios, "deep_page", "foss") / _cpu(
         scenarios, "first_page", "foss"
@@ -171,7 +185,7 @@ def goals_table(results: dict[str, Any]) -> str:
 
 
 def throughput_table(results: dict[str, Any]) -> str:
-    apps = ("foss", "gateway", "flask", "wsgi")
+    apps = ("foss", "traced", "gateway", "flask", "wsgi")
     header = ["database", "scenario", *(APP_TITLES[app] for app in apps)]
     lines = [_row(header), _row(["---"] * len(header))]
     for name, measured in results["databases"].items():

@@ -14,9 +14,10 @@ from .load import Load
 READ_ROWS = 1_000
 PAGE_SIZE = 20
 # Flusk's services and the two baselines, in the order they are run and drawn.
-APPS = ("foss", "gateway", "flask", "wsgi")
+APPS = ("foss", "traced", "gateway", "flask", "wsgi")
 APP_TITLES = {
     "foss": "Flusk foss, direct",
+    "traced": "Flusk foss, traced",  # OTEL_TRACES_EXPORTER=jsonl: every span to a file
     "gateway": "Flusk foss, via gateway",
     "flask": "bare Flask + ORM",
     "wsgi": "raw WSGI + DB-API",

@@ -8,6 +8,7 @@ Every app gets the same 2 sync gunicorn workers and the same database.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -307,8 +308,14 @@ class Stack:
         licenses = service_server("licenses", self.database, self.folder, {})
         foss = service_server("foss", self.database, self.folder, {"LICENSES_URL": licenses.url})
         ports = {"foss": foss.port, "licenses": licenses.port}
+        # foss again, with tracing on: every span to a JSON-lines file, as `make run traces=1`.
+        tracing = {"OTEL_TRACES_EXPORTER": "jsonl", "FLUSK_TRACES_DIR": str(self.folder / "traces")}
+        traced = service_server(
+            "foss", self.database, self.folder, {"LICENSES_URL": licenses.url, **tracing}
+        )
         self.servers = {
             "foss": foss,
+            "traced": dataclasses.replace(traced, name="traced", log=self.folder / "traced.log"),
             "licenses": licenses,
             "gateway": gateway_server(self.folder, ports),
             "flask": baseline_server("flask", "baseline_flask", self.database, self.folder),

@@ -97,6 +97,7 @@ def test_ratios_compare_apps_of_one_run() -> None:
         for s in SCENARIOS
     }
     scenarios["read"]["gateway"] = figures(90)
+    scenarios["read"]["traced"] = figures(85, 1.25)
     scenarios["deep_page"]["foss"] = figures(80)
     measured = {"scenarios": scenarios, "worker_rss_mb": {"foss": [70.0, 71.5]}}
 
@@ -106,6 +107,8 @@ def test_ratios_compare_apps_of_one_run() -> None:
     assert ratios["read_vs_wsgi"] == 0.25
     assert ratios["read_cpu_vs_flask"] == 0.5
     assert ratios["gateway_vs_direct"] == 0.9
+    assert ratios["traced_vs_direct"] == 0.85
+    assert ratios["traced_cpu_vs_direct"] == 0.8
     assert ratios["deep_vs_first"] == 1.25
     assert ratios["worker_rss"] == 71.5
     assert ratios["p99_over_p50"] == 2.5

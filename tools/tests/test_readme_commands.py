@@ -45,6 +45,7 @@ WALKTHROUGH = "tools/tests/test_walkthrough.py"
 CURL = "gateway/tests/test_readme_curl.py"
 HERE = "tools/tests/test_readme_commands.py"
 MAKE_RUN = "gateway/tests/test_make_run.py"
+TRACING = "gateway/tests/test_tracing.py"
 CI = "not run by a test: .ci/run runs it, on every push"
 COMPOSE = "not run (needs a Docker engine): gateway/tests/test_containers.py checks the files"
 FUZZ = "gateway/tests/test_fuzz.py (the same run, FUZZ_EXAMPLES per operation)"
@@ -57,6 +58,10 @@ CLUSTER = (
 COVERED = {
     "make run": MAKE_RUN,
     "make run | head": MAKE_RUN,
+    "make run traces=1": TRACING,
+    "jq -c 'select(.trace_id == \"<id>\") | [.service, .kind, .name, .duration_ms]'"
+    " var/traces/*.jsonl": TRACING,
+    "grep -h <id> var/log/*.log": TRACING,
     "FOSS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/foss make run": CURL,
     "make logs service=foss": HERE,
     "make test": WALKTHROUGH,
@@ -153,6 +158,7 @@ def test_every_readme_command_has_a_test() -> None:
     curls = {command for command in readme_commands() if "localhost:8080" in command}
     walked = section_commands("### A walk through the foss API")
     walked |= section_commands("## The API documents")  # both read by CURL
+    walked |= section_commands("## Following a request")  # read by TRACING
 
     assert sorted(shown - set(COVERED)) == [], "README commands without an entry in COVERED"
     assert curls - walked == {"curl -s localhost:8080/foss"}  # in containers, not run

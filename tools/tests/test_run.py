@@ -16,8 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from flusk_tools.registry import Service
-from flusk_tools.run import database_url, missing_database_advice, without_password
+from flusk_tools.run import (
+    database_url,
+    missing_database_advice,
+    service_environment,
+    without_password,
+)
 from flusk_tools.supervise import Output, Program, Supervisor, describe_exit
 from flusk_tools.watch import classify
 
@@ -62,6 +68,42 @@ def test_read_database_url_as_the_service_does(tmp_path: Path) -> None:
     assert database_url(foss, tmp_path, {"DATABASE_URL": "sqlite:///a.db"}) == "sqlite:///a.db"
     both = {"DATABASE_URL": "sqlite:///a.db", "FOSS_DATABASE_URL": "sqlite:///b.db"}
     assert database_url(foss, tmp_path, both) == "sqlite:///b.db"
+
+
+@pytest.mark.parametrize("exporters", ["jsonl", "otlp, JSONL"])
+def test_write_traces_under_var_dir(tmp_path: Path, exporters: str) -> None:
+    environ = {"OTEL_TRACES_EXPORTER": exporters}
+    variables = service_environment(tmp_path, SERVICES[0], SERVICES, tmp_path / "var", environ)
+    assert variables["FLUSK_TRACES_DIR"] == str(tmp_path / "var" / "traces")
+    assert variables["OTEL_BSP_SCHEDULE_DELAY"] == "500"
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {"OTEL_TRACES_EXPORTER": "otlp"},
+        {"OTEL_TRACES_EXPORTER": "jsonl", "FLUSK_TRACES_DIR": "/t"},
+    ],
+)
+def test_leave_traces_settings_alone(tmp_path: Path, environ: dict[str, str]) -> None:
+    variables = service_environment(tmp_path, SERVICES[0], SERVICES, tmp_path / "var", environ)
+    assert "FLUSK_TRACES_DIR" not in variables
+
+
+@pytest.mark.parametrize(
+    ("arguments", "command"),
+    [([], ".venv/bin/flusk-run"), (["traces=1"], "OTEL_TRACES_EXPORTER=jsonl .venv/bin/flusk-run")],
+)
+def test_make_run_traces_selects_jsonl_exporter(arguments: list[str], command: str) -> None:
+    recipe = subprocess.run(
+        ["make", "--dry-run", "--old-file=venv", "run", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert recipe.stdout.splitlines() == [command]
 
 
 def test_advise_creating_missing_database() -> None:

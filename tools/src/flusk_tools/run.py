@@ -128,6 +128,7 @@ def service_environment(
     }
     if not environ.get(f"{name}_DATABASE_URL") and not environ.get("DATABASE_URL"):
         variables[f"{name}_DATABASE_URL"] = f"sqlite:///{var_dir / service.name}.db"
+    variables.update(traces_environment(var_dir, environ))
     for callee in services:
         setting = f"{callee.name.upper()}_URL"
         if callee.name in service.calls and not (
@@ -136,6 +137,20 @@ def service_environment(
             address = f"http://127.0.0.1:{service_port(callee, environ)}"
             variables[f"{name}_{setting}"] = address
     return variables
+
+
+def writes_trace_files(environ: Mapping[str, str]) -> bool:
+    """Whether the services export spans to JSON-lines files (``make run traces=1``)."""
+    exporters = environ.get("OTEL_TRACES_EXPORTER", "").lower().split(",")
+    return "jsonl" in (name.strip() for name in exporters)
+
+
+def traces_environment(var_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """With JSON-lines traces: the files under ``var/traces``, written within half a second."""
+    if not writes_trace_files(environ):
+        return {}
+    defaults = {"FLUSK_TRACES_DIR": str(var_dir / "traces"), "OTEL_BSP_SCHEDULE_DELAY": "500"}
+    return {name: value for name, value in defaults.items() if not environ.get(name)}
 
 
 def database_url(service: Service, var_dir: Path, environ: Mapping[str, str]) -> str:
@@ -273,6 +288,9 @@ def opening_banner(stack: Stack) -> str:
         "Flusk is starting; Ctrl-C stops everything. A saved change restarts its service.",
         f"  logs     {log_dir}/<service>.log (make logs service=<service>)",
     ]
+    if writes_trace_files(stack.environ):
+        traces = stack.environ.get("FLUSK_TRACES_DIR") or stack.var_dir / "traces"
+        lines.append(f"  traces   {traces}/<service>.jsonl, one JSON line per span")
     for service in stack.services:
         url = database_url(service, stack.var_dir, stack.environ)
         lines.append(f"  {service.name:8} database {without_password(url)}")

@@ -29,6 +29,7 @@ from ._problems import init_problems
 from ._request_id import init_request_id
 from ._request_validation import endpoint_schemas, init_validation
 from ._resources import Resource
+from ._tracing import init_tracing
 
 MAX_RECORD_ID = 2**31 - 1
 
@@ -149,6 +150,8 @@ def create_service_app(
     schemas = endpoint_schemas(app, import_name)
     init_validation(app, schemas)
     init_openapi(app, schemas, prefix=(blueprints[0].url_prefix or "") if blueprints else "")
+    # Last: the trace's server span wraps the whole app, ProxyFix and every hook above.
+    init_tracing(app, service)
     return app
 
 

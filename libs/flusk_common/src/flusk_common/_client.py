@@ -2,9 +2,10 @@
 
 Every call has a connect and a read timeout. Only idempotent requests are retried, with
 backoff (tenacity), and only when the callee could not be reached or answered 502, 503
-or 504. The request id and the API key go along. A callee that cannot be reached raises
-``UpstreamUnavailable`` (a 503 with Retry-After if left unhandled); a callee's own error
-answer raises ``UpstreamError``, which carries its problem details (a 502 if unhandled).
+or 504. The request id, the API key and the trace (W3C ``traceparent``) go along. A
+callee that cannot be reached raises ``UpstreamUnavailable`` (a 503 with Retry-After if
+left unhandled); a callee's own error answer raises ``UpstreamError``, which carries its
+problem details (a 502 if unhandled).
 
 Three guards keep a slow or dead callee from taking its caller down with it:
 
@@ -41,6 +42,7 @@ from ._deadline import time_left
 from ._errors import UpstreamError, UpstreamUnavailable
 from ._request_id import HEADER as REQUEST_ID_HEADER
 from ._request_id import current_request_id
+from ._tracing import TRACE_HEADERS, tracing_on
 
 if TYPE_CHECKING:
     from ._metrics import Metrics
@@ -99,6 +101,11 @@ class ServiceClient:
             transport=transport,
         )
         self._watch_breaker()
+
+    @property
+    def http(self) -> httpx.Client:
+        """The underlying httpx client (where tracing instruments the calls)."""
+        return self._http
 
     def close(self) -> None:
         self._http.close()
@@ -196,6 +203,12 @@ class ServiceClient:
         request_id = current_request_id()
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
+        if has_request_context() and not tracing_on():
+            # Not traced here: the caller's trace goes on as it came (traced, the client's
+            # instrumentation sends this call's own span instead).
+            for name in TRACE_HEADERS:
+                if value := request.headers.get(name):
+                    headers[name] = value
         api_key = self.api_key
         if api_key is None and has_request_context():
             api_key = request.headers.get(API_KEY_HEADER)
@@ -278,6 +291,11 @@ def service_client(service: str) -> ServiceClient:
         ) from None
 
 
+def service_clients(app: Flask) -> list[ServiceClient]:
+    """The clients of every service ``app`` calls."""
+    return list(app.extensions.get(_EXTENSION, {}).values())
+
+
 def close_service_clients(app: Flask) -> None:
-    for client in app.extensions.get(_EXTENSION, {}).values():
+    for client in service_clients(app):
         client.close()

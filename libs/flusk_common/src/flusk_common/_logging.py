@@ -10,24 +10,42 @@ from typing import Any
 
 from ._errors import ConfigurationError
 from ._request_id import current_request_id
+from ._tracing import SPAN_ID_KEY, TRACE_ID_KEY, current_trace_ids
 
-_TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+# `trace_ids` is " trace_id=<32 hex> span_id=<16 hex>" in a traced request, empty otherwise.
+_TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s%(trace_ids)s] %(name)s: %(message)s"
 _JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
 
 
 # gunicorn logs each request after the app has answered, with the response's headers
 # among the record's arguments: the id is the one the app echoed.
 _ACCESS_LOG_REQUEST_ID = "{x-request-id}o"
+# ... and the WSGI environ, where the server span left its ids (see _tracing).
+_ACCESS_LOG_TRACE_IDS = (f"{{{TRACE_ID_KEY}}}e", f"{{{SPAN_ID_KEY}}}e")
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamps each record with the id of the request it was logged in (``-`` outside one)."""
+    """Stamps each record with the id of the request it was logged in (``-`` outside one).
+
+    When there is a trace, its trace and span ids too: as ``trace_id`` and ``span_id``
+    fields in JSON (``fmt="json"``), as the text line's ``trace_ids``.
+    """
+
+    def __init__(self, fmt: str = "text") -> None:
+        super().__init__()
+        self.text = fmt == "text"
 
     def filter(self, record: logging.LogRecord) -> bool:
-        answered = (
-            record.args.get(_ACCESS_LOG_REQUEST_ID) if isinstance(record.args, Mapping) else None
-        )
+        args = record.args if isinstance(record.args, Mapping) else None
+        answered = args.get(_ACCESS_LOG_REQUEST_ID) if args is not None else None
         record.request_id = current_request_id() or answered or "-"
+        ids = current_trace_ids()
+        if ids is None and args is not None and _ACCESS_LOG_TRACE_IDS[0] in args:
+            ids = (str(args[_ACCESS_LOG_TRACE_IDS[0]]), str(args[_ACCESS_LOG_TRACE_IDS[1]]))
+        if self.text:
+            record.trace_ids = f" trace_id={ids[0]} span_id={ids[1]}" if ids else ""
+        elif ids:
+            record.trace_id, record.span_id = ids
         return True
 
 
@@ -50,7 +68,7 @@ def logging_config(level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": {"request_id": {"()": RequestIdFilter, "fmt": fmt}},
         "formatters": {"default": formatter},
         "handlers": {
             "stdout": {

@@ -8,6 +8,7 @@ from typing import Any
 
 from flusk_common._logging import gunicorn_logging_config
 from flusk_common._metrics import forget_worker, prepare_metrics_folder, remove_metrics_folder
+from flusk_common._tracing import service_of_app, shutdown_tracing, worker_started
 
 # The app, unless the command line names one: FLUSK_SERVICE's, as each service's image sets it.
 if os.environ.get("FLUSK_SERVICE"):
@@ -59,3 +60,13 @@ def child_exit(_server: Any, worker: Any) -> None:
 
 def on_exit(_server: Any) -> None:
     remove_metrics_folder()
+
+
+# Traces (off unless OTEL_* asks): each worker makes its own provider and exporter threads
+# after the fork, and exports what it holds before it exits (see flusk_common._tracing).
+def post_fork(server: Any, worker: Any) -> None:
+    worker_started(service_of_app(worker.cfg.wsgi_app or worker.cfg.proc_name))
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    shutdown_tracing()
