@@ -69,7 +69,7 @@ generate: venv ## rewrite the files generated from services.toml (tox.ini, the c
 	$(BIN)/flusk-generate
 
 run: venv ## the whole stack on http://localhost:8080, reloaded on save: gunicorn per service, nginx in front
-	$(if $(traces),OTEL_TRACES_EXPORTER=jsonl )$(BIN)/flusk-run
+	$(if $(filter 1 yes true,$(traces)),OTEL_TRACES_EXPORTER=jsonl )$(BIN)/flusk-run
 
 logs: ## follow one process's output of make run: make logs service=foss (or service=gateway)
 	@test -n "$(service)" || { echo 'usage: make logs service=<name>  (a service, or gateway)' >&2; exit 2; }

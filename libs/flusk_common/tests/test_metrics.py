@@ -332,7 +332,9 @@ def test_import_nothing_of_prometheus_client_before_gunicorn_starts() -> None:
 
 
 def test_make_temporary_folder_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(MULTIPROC_DIR, raising=False)
+    # Set, then unset: so the variable prepare_metrics_folder() sets is undone after the test.
+    monkeypatch.setenv(MULTIPROC_DIR, "")
+    monkeypatch.delenv(MULTIPROC_DIR)
 
     prepare_metrics_folder()
     folder = Path(os.environ[MULTIPROC_DIR])
