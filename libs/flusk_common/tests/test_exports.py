@@ -33,6 +33,7 @@ PUBLIC_NAMES = [
     "get_session",
     "new_metadata",
     "query_params",
+    "read_record",
     "request_body",
     "run_migrations",
     "service_client",

@@ -20,7 +20,7 @@ from ._errors import (
 )
 from ._logging import configure_logging
 from ._migrations import run_migrations
-from ._models import SerializerMixin, Timestamps, UTCDateTime, new_metadata
+from ._models import SerializerMixin, Timestamps, UTCDateTime, new_metadata, read_record
 from ._pagination import Page, fetch_page
 from ._request_validation import query_params
 from ._resources import Resource
@@ -52,6 +52,7 @@ __all__ = [
     "get_session",
     "new_metadata",
     "query_params",
+    "read_record",
     "request_body",
     "run_migrations",
     "service_client",

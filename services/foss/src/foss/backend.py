@@ -8,13 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flusk_common import Page, add_record, delete_record, fetch_page, update_record
+from flusk_common import Page, add_record, delete_record, fetch_page, read_record, update_record
 
 from .models import Foss
 
 
 def get(*, session: Session, foss_id: int) -> Foss | None:
     return session.get(Foss, foss_id)
+
+
+def read(*, session: Session, foss_id: int) -> dict[str, Any] | None:
+    """The record's fields as ``Foss.to_dict()`` gives them, without loading a ``Foss``."""
+    return read_record(session, Foss, foss_id)
 
 
 def get_page(
