@@ -1,4 +1,4 @@
-"""The access logger writes the lines gunicorn's own logger writes, building fewer fields."""
+"""The services' access logger writes the lines gunicorn's own logger writes, for less."""
 
 from __future__ import annotations
 
