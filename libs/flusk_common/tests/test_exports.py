@@ -28,6 +28,7 @@ PUBLIC_NAMES = [
     "create_service_app",
     "delete_record",
     "fetch_page",
+    "fetch_record_page",
     "flush_or_conflict",
     "found",
     "get_session",

@@ -108,23 +108,38 @@ class SerializerMixin:
 
 
 _KEY = "flusk_key"
-_READ_STATEMENTS: dict[type, sa.Select[Any]] = {}
+_COLUMNS: dict[type, sa.Select[Any]] = {}
+_BY_KEY: dict[type, sa.Select[Any]] = {}
 
 
-def _read_statement(model: type) -> sa.Select[Any]:
-    """The model's columns, named as its attributes, of the row whose key is ``:flusk_key``.
+def record_columns(model: type) -> sa.Select[Any]:
+    """A select of ``model``'s columns, each named as its attribute: rows as ``to_dict()``.
 
     Built once per model: a statement made anew on each read would cost as much again.
     """
-    statement = _READ_STATEMENTS.get(model)
+    statement = _COLUMNS.get(model)
+    if statement is None:
+        mapper: sa.orm.Mapper[Any] = sa.inspect(model)
+        columns = [attribute.columns[0].label(attribute.key) for attribute in mapper.column_attrs]
+        statement = _COLUMNS[model] = sa.select(*columns)
+    return statement
+
+
+def _by_key(model: type) -> sa.Select[Any]:
+    statement = _BY_KEY.get(model)
     if statement is None:
         mapper: sa.orm.Mapper[Any] = sa.inspect(model)
         if len(mapper.primary_key) != 1:
             raise ConfigurationError(f"{model.__name__} needs a primary key of one column")
-        columns = [attribute.columns[0].label(attribute.key) for attribute in mapper.column_attrs]
         key = mapper.primary_key[0] == sa.bindparam(_KEY)
-        statement = _READ_STATEMENTS[model] = sa.select(*columns).where(key)
+        statement = _BY_KEY[model] = record_columns(model).where(key)
     return statement
+
+
+def flush_pending(session: Session) -> None:
+    """Flush the session's changes, as a query of the models would; one of columns does not."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
 
 
 def read_record(session: Session, model: type, key: Any) -> dict[str, Any] | None:
@@ -134,7 +149,6 @@ def read_record(session: Session, model: type, key: Any) -> dict[str, Any] | Non
     values), for about half the work of ``session.get()``, which builds an instance and
     tracks it in the session. For answers that only show a record; a write loads the model.
     """
-    if session.autoflush and (session.new or session.dirty or session.deleted):
-        session.flush()  # a select of columns alone does not flush by itself
-    row = session.execute(_read_statement(model), {_KEY: key}).first()
+    flush_pending(session)
+    row = session.execute(_by_key(model), {_KEY: key}).first()
     return None if row is None else row._asdict()
