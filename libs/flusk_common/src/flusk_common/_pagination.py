@@ -104,7 +104,7 @@ def _record_page_statement(
     cache_key = (model, key.key, after)
     statement = _RECORD_PAGES.get(cache_key)
     if statement is None:
-        column = sa.inspect(model).columns[key.key]  # the table's column: a statement of Core
+        column: sa.ColumnElement[Any] = sa.inspect(model).columns[key.key]  # a Core statement
         statement = record_columns(model)
         if after:
             # A 64-bit bound, whatever the column's width: a cursor past its largest key is fine.
