@@ -21,7 +21,7 @@ from .load import run
 from .scenarios import READ_ROWS, SCENARIOS
 from .stack import Database, PostgresDatabase, SQLiteDatabase, running_stack
 
-REQUEST_FRAME = "SyncWorker.handle"
+REQUEST_FRAME = "Worker.handle"  # SyncWorker.handle or ThreadWorker.handle
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>[^:]*)(?::\d+)?\)$")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -72,6 +73,52 @@ def test_tune_sqlite_connections(make_app: MakeApp) -> None:
         "busy_timeout": 1234,
         "synchronous": 1,
     }
+
+
+def _sqlite_trace(app: Flask) -> list[str]:
+    """Every statement SQLite runs for ``app`` from now on, as its connections send them."""
+    engine = get_database(app).engine
+    engine.dispose()  # connections opened from now on are traced from their first statement
+    sent: list[str] = []
+
+    @sa.event.listens_for(engine, "connect")
+    def _trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(sent.append)
+
+    return sent
+
+
+@sqlite_only("the statements are read from SQLite's own trace")
+def test_read_sends_its_select_alone_on_sqlite(make_app: MakeApp, fresh_database_url: str) -> None:
+    app = real_app(make_app, fresh_database_url)
+    client = app.test_client()
+    created = client.post("/widgets", json={"name": "read"}).get_json()
+    sent = _sqlite_trace(app)
+    assert client.get("/widgets").status_code == 200  # the connection opens (PRAGMAs)
+    sent.clear()
+
+    assert client.get(f"/widgets/{created['id']}").get_json()["name"] == "read"
+    assert client.get("/widgets").status_code == 200
+
+    # No ping, no BEGIN and no COMMIT around a read: one statement each.
+    assert [statement.split()[0] for statement in sent] == ["SELECT", "SELECT"]
+
+
+@sqlite_only("the statements are read from SQLite's own trace")
+def test_write_still_takes_write_lock_at_begin_after_read(
+    make_app: MakeApp, fresh_database_url: str
+) -> None:
+    app = real_app(make_app, fresh_database_url)
+    client = app.test_client()
+    sent = _sqlite_trace(app)
+    assert client.get("/widgets").status_code == 200
+    sent.clear()
+
+    assert client.post("/widgets", json={"name": "written"}).status_code == 201
+
+    assert sent[0] == "BEGIN IMMEDIATE"
+    assert sent[-1] == "COMMIT"
+    assert stored(app, Widget.name) == ["written"]
 
 
 @postgresql_only("statement_timeout and timezone are PostgreSQL settings")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from flusk_common import ValidationFailed, fetch_page
+from flusk_common import ValidationFailed, fetch_page, fetch_record_page
 from flusk_common._pagination import decode_cursor, encode_cursor
 from flusk_common.testing import assert_problem
 from sample_app.models import Widget
@@ -100,3 +100,37 @@ def test_answer_empty_page_after_the_largest_key(client: FlaskClient) -> None:
     client.post("/gadgets", json={"name": "one"})
     body = client.get("/gadgets", query_string={"cursor": "9" * 18}).get_json()
     assert body == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(("count", "limit", "pages"), [(0, 5, 1), (21, 7, 3)])
+def test_fetch_every_record_once_as_plain_data(
+    db_session: Session, count: int, limit: int, pages: int
+) -> None:
+    ids = _add_widgets(db_session, count)
+    db_session.expire_all()
+    expected = [widget.to_dict() for widget in db_session.scalars(sa.select(Widget))]
+    seen: list[dict[str, Any]] = []
+    cursor = None
+
+    for _ in range(pages):
+        page = fetch_record_page(db_session, Widget, key=Widget.id, limit=limit, cursor=cursor)
+        assert page.to_dict()["items"] == list(page.items)  # plain data, rendered as it is
+        seen.extend(page.items)
+        cursor = page.to_dict()["next_cursor"]
+
+    assert cursor is None
+    assert [record["id"] for record in seen] == sorted(ids)
+    assert seen == sorted(expected, key=lambda record: record["id"])
+
+
+def test_fetch_only_records_matching_where_with_pending_changes(db_session: Session) -> None:
+    ids = _add_widgets(db_session, 3)
+    renamed = db_session.get(Widget, ids[1])
+    assert renamed is not None
+    renamed.name = "renamed"  # not flushed yet
+
+    page = fetch_record_page(
+        db_session, Widget, key=Widget.id, limit=5, where=[Widget.name == "renamed"]
+    )
+
+    assert [record["id"] for record in page.items] == [ids[1]]

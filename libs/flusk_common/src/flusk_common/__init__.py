@@ -1,7 +1,6 @@
 """Flusk's shared runtime: what a service's code imports, and nothing else.
 
-Tests import their helpers from ``flusk_common.testing``; the fixtures come from the
-pytest plugin.
+Tests import their helpers from ``flusk_common.testing``; fixtures, from the pytest plugin.
 """
 
 from ._app import ServiceApp, create_service_app
@@ -20,8 +19,8 @@ from ._errors import (
 )
 from ._logging import configure_logging
 from ._migrations import run_migrations
-from ._models import SerializerMixin, Timestamps, UTCDateTime, new_metadata
-from ._pagination import Page, fetch_page
+from ._models import SerializerMixin, Timestamps, UTCDateTime, new_metadata, read_record
+from ._pagination import Page, fetch_page, fetch_record_page
 from ._request_validation import query_params
 from ._resources import Resource
 from ._schemas import check_email
@@ -47,11 +46,13 @@ __all__ = [
     "create_service_app",
     "delete_record",
     "fetch_page",
+    "fetch_record_page",
     "flush_or_conflict",
     "found",
     "get_session",
     "new_metadata",
     "query_params",
+    "read_record",
     "request_body",
     "run_migrations",
     "service_client",

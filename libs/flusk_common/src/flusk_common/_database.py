@@ -32,9 +32,14 @@ class Database:
         self.engine = create_engine(config)
         # The same engine and pool, but its transactions take SQLite's write lock at BEGIN.
         self.write_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
-        # Reads on PostgreSQL need no transaction: without BEGIN and COMMIT a read by id is
-        # one round trip, not three.
-        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Reads need no transaction: without BEGIN and COMMIT a read by id is one statement
+        # (on PostgreSQL one round trip, not three). SQLite's connections are in autocommit
+        # mode already (see _on_connect), so there it is enough to emit no BEGIN; its
+        # AUTOCOMMIT isolation level would reset each connection to the sqlite3 module's own
+        # transaction handling when it is returned.
+        self.read_engine = self.engine.execution_options(
+            **({_SQLITE_BEGIN: None} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+        )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -79,12 +84,7 @@ def get_session() -> Session:
             # its first statement, not before): a reader that later writes could fail
             # with SQLITE_BUSY_SNAPSHOT, which no busy timeout can wait out.
             g.flusk_session = database.session_factory(bind=database.write_engine)
-        elif (
-            bound_to_engine
-            and not database.is_sqlite
-            and has_request_context()
-            and request.method in READ_METHODS
-        ):
+        elif bound_to_engine and has_request_context() and request.method in READ_METHODS:
             g.flusk_session = database.session_factory(bind=database.read_engine)
         else:
             g.flusk_session = database.session_factory()
@@ -132,7 +132,9 @@ def create_engine(config: Mapping[str, Any]) -> Engine:
 
 
 def _create_sqlite_engine(url: sa.URL, config: Mapping[str, Any]) -> Engine:
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    # No ping at checkout: a SQLite connection is a file opened in this process, which no
+    # server or network can close under it.
+    engine = sa.create_engine(url)
     busy_timeout = int(config["SQLITE_BUSY_TIMEOUT"])
     database_file = url.database
     if database_file and database_file != ":memory:" and not database_file.startswith("file:"):
@@ -155,7 +157,9 @@ def _create_sqlite_engine(url: sa.URL, config: Mapping[str, Any]) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(connection.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
+        begin = connection.get_execution_options().get(_SQLITE_BEGIN, "BEGIN")
+        if begin is not None:  # None: a read, each statement its own transaction
+            connection.exec_driver_sql(begin)
 
     @sa.event.listens_for(engine, "reset")
     def _end_open_transaction(dbapi_connection: Any, _record: Any, _state: Any) -> None:

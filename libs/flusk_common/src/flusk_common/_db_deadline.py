@@ -41,6 +41,7 @@ class Watchdog:
         self._armed: dict[int, tuple[float, int]] = {}  # id(connection): (deadline, fd)
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._wakes_at: float | None = None  # when the thread wakes next by itself (None: never)
 
     def arm(self, connection: Any, deadline: float) -> None:
         try:
@@ -51,9 +52,14 @@ class Watchdog:
             self._armed[id(connection)] = (deadline, fd)
             if self._thread is None or not self._thread.is_alive():
                 # Started on first use, so that each forked worker runs its own.
+                self._wakes_at = None
                 self._thread = threading.Thread(target=self._run, name="db-watchdog", daemon=True)
                 self._thread.start()
-            self._changed.notify()
+            if self._wakes_at is None or deadline < self._wakes_at:
+                # Woken only for a deadline sooner than the one it sleeps until: one per
+                # statement would make it take turns with the requests' threads for nothing.
+                self._wakes_at = deadline
+                self._changed.notify()
 
     def disarm(self, connection: Any) -> None:
         with self._changed:
@@ -68,6 +74,7 @@ class Watchdog:
                         del self._armed[key]
                         _shut_down(fd)
                 soonest = min((deadline for deadline, _fd in self._armed.values()), default=None)
+                self._wakes_at = soonest
                 self._changed.wait(None if soonest is None else soonest - now)
 
 

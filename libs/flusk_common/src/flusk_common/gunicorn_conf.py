@@ -38,6 +38,8 @@ accesslog = "-"
 errorlog = "-"
 # gunicorn's own lines in the app's format (LOG_FORMAT=json: JSON too), with the request id.
 logconfig_dict = gunicorn_logging_config(os.environ)
+# gunicorn's logger, building only the fields this format shows (the same lines, for less).
+logger_class = "flusk_common.gunicorn_logger.AccessLogger"
 access_log_format = (
     '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
     " forwarded_for=%({x-forwarded-for}i)s"

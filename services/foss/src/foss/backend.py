@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flusk_common import Page, add_record, delete_record, fetch_page, update_record
+from flusk_common import (
+    Page,
+    add_record,
+    delete_record,
+    fetch_record_page,
+    read_record,
+    update_record,
+)
 
 from .models import Foss
 
@@ -17,18 +23,21 @@ def get(*, session: Session, foss_id: int) -> Foss | None:
     return session.get(Foss, foss_id)
 
 
+def read(*, session: Session, foss_id: int) -> dict[str, Any] | None:
+    """The record's fields as ``Foss.to_dict()`` gives them, without loading a ``Foss``."""
+    return read_record(session, Foss, foss_id)
+
+
 def get_page(
     *,
     session: Session,
     limit: int,
     cursor: str | None = None,
     license: str | None = None,  # noqa: A002 - the query parameter's name
-) -> Page[Foss]:
-    """A page of records, only those under ``license`` (an SPDX id) if it is given."""
-    statement = sa.select(Foss)
-    if license is not None:
-        statement = statement.where(Foss.license == license)
-    return fetch_page(session, statement, key=Foss.id, limit=limit, cursor=cursor)
+) -> Page[dict[str, Any]]:
+    """A page of records' fields, only those under ``license`` (an SPDX id) if it is given."""
+    where = [] if license is None else [Foss.license == license]
+    return fetch_record_page(session, Foss, key=Foss.id, limit=limit, cursor=cursor, where=where)
 
 
 def create(*, session: Session, fields: Mapping[str, Any]) -> Foss:

@@ -90,7 +90,8 @@ def list_foss(
 
 
 def get_foss(*, session: Session, foss_id: int) -> dict[str, Any]:
-    return get_foss_or_raise(session=session, foss_id=foss_id).to_dict()
+    fields = backend.read(session=session, foss_id=foss_id)
+    return found(fields, _missing(foss_id))
 
 
 def update_foss(*, session: Session, foss_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,4 +118,8 @@ def delete_foss(*, session: Session, foss_id: int) -> None:
 
 def get_foss_or_raise(*, session: Session, foss_id: int) -> Foss:
     foss = backend.get(session=session, foss_id=foss_id)
-    return found(foss, f"There is no foss with id {foss_id}.")
+    return found(foss, _missing(foss_id))
+
+
+def _missing(foss_id: int) -> str:
+    return f"There is no foss with id {foss_id}."

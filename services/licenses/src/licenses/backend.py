@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flusk_common import Page, add_record, delete_record, fetch_page, update_record
+from flusk_common import (
+    Page,
+    add_record,
+    delete_record,
+    fetch_record_page,
+    read_record,
+    update_record,
+)
 
 from .models import License
 
@@ -17,9 +23,14 @@ def get(*, session: Session, spdx_id: str) -> License | None:
     return session.get(License, spdx_id)
 
 
-def get_page(*, session: Session, limit: int, cursor: str | None = None) -> Page[License]:
-    """A page of licenses in SPDX id order."""
-    return fetch_page(session, sa.select(License), key=License.spdx_id, limit=limit, cursor=cursor)
+def read(*, session: Session, spdx_id: str) -> dict[str, Any] | None:
+    """The license's fields as ``License.to_dict()`` gives them, without loading a ``License``."""
+    return read_record(session, License, spdx_id)
+
+
+def get_page(*, session: Session, limit: int, cursor: str | None = None) -> Page[dict[str, Any]]:
+    """A page of licenses' fields in SPDX id order."""
+    return fetch_record_page(session, License, key=License.spdx_id, limit=limit, cursor=cursor)
 
 
 def create(*, session: Session, fields: Mapping[str, Any]) -> License:

@@ -23,7 +23,7 @@ def list_licenses(*, session: Session, limit: int, cursor: str | None = None) ->
 
 
 def get_license(*, session: Session, spdx_id: str) -> dict[str, Any]:
-    return get_license_or_raise(session=session, spdx_id=spdx_id).to_dict()
+    return found(backend.read(session=session, spdx_id=spdx_id), _missing(spdx_id))
 
 
 def update_license(*, session: Session, spdx_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,4 +45,8 @@ def delete_license(*, session: Session, spdx_id: str) -> None:
 
 def get_license_or_raise(*, session: Session, spdx_id: str) -> License:
     license_ = backend.get(session=session, spdx_id=spdx_id)
-    return found(license_, f"There is no license with SPDX id {spdx_id!r}.")
+    return found(license_, _missing(spdx_id))
+
+
+def _missing(spdx_id: str) -> str:
+    return f"There is no license with SPDX id {spdx_id!r}."
