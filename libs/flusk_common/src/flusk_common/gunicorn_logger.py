@@ -15,10 +15,15 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from ._tracing import SPAN_ID_KEY, TRACE_ID_KEY
+
 _FIELD = re.compile(r"%\((?P<name>[^)]*)\)")
 _HEADER_OR_ENVIRON = re.compile(r"\{(?P<name>[^}]*)\}(?P<source>[ioe])")
 # The plain fields built here; any other in the format means gunicorn's full dict.
 _BUILT = frozenset({"h", "r", "s", "b", "M"})
+# Built whatever the format: the ids a traced request's span left in the WSGI environ, which
+# the log filter adds to the line (flusk_common._logging).
+_TRACE_IDS = frozenset({TRACE_ID_KEY, SPAN_ID_KEY})
 
 
 def _format_fields(access_log_format: str) -> tuple[str, ...] | None:
@@ -52,7 +57,7 @@ class AccessLogger(Logger):
         if fields is None:
             return super().atoms(resp, req, environ, request_time)
         atoms: dict[str, Any] = {}
-        wanted: dict[str, set[str]] = {"i": set(), "o": set(), "e": set()}
+        wanted: dict[str, set[str]] = {"i": set(), "o": set(), "e": set(_TRACE_IDS)}
         for field in fields:
             braced = _HEADER_OR_ENVIRON.fullmatch(field)
             if braced:
