@@ -3,7 +3,8 @@
 The services start as their containers start them (``flusk_tools.commands``: gunicorn with
 ``flusk_common.gunicorn_conf``, the container's environment, output to a file); the gateway
 is rendered from ``gateway/nginx.conf.j2`` and run in the foreground like ``make run`` does.
-Every app gets the same 2 sync gunicorn workers and the same database.
+Every app gets 2 gunicorn workers (the services' threaded ones, as in their containers;
+the baselines' sync) and the same database.
 """
 
 from __future__ import annotations
