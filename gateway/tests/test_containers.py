@@ -308,16 +308,14 @@ def test_ignore_local_state_in_docker_context() -> None:
 @pytest.fixture(scope="module")
 def observability() -> dict[str, Any]:
     """The compose file resolved with the observability profile enabled."""
-    result = run_compose(
-        "--profile", "observability", "config", "--format", "json", POSTGRES_PASSWORD="secret"
-    )
+    result = run_compose("--profile", "observability", "config", "--format", "json", **PASSWORDS)
     assert result.returncode == 0, result.stderr
     resolved: dict[str, Any] = json.loads(result.stdout)
     return resolved
 
 
 def test_validate_compose_file_with_observability_profile() -> None:
-    result = run_compose("--profile", "observability", "config", "-q", POSTGRES_PASSWORD="secret")
+    result = run_compose("--profile", "observability", "config", "-q", **PASSWORDS)
 
     assert result.returncode == 0, result.stderr
 
@@ -355,7 +353,7 @@ def test_pass_trace_settings_through(config: dict[str, Any]) -> None:
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318",
         "OTEL_TRACES_EXPORTER": "otlp",
     }
-    result = run_compose("config", "--format", "json", POSTGRES_PASSWORD="secret", **variables)
+    result = run_compose("config", "--format", "json", **PASSWORDS, **variables)
     assert result.returncode == 0, result.stderr
     traced = json.loads(result.stdout)["services"]
 
