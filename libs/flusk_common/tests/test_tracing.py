@@ -217,6 +217,63 @@ def test_pass_trace_on_as_it_came_when_off(
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01\xe9"),
+        ("traceparent", f"00-{'0' * 32}-{PARENT_ID}-01"),
+        ("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01-extra"),
+        ("traceparent", f"ff-{TRACE_ID}-{PARENT_ID}-01"),
+        ("tracestate", "vendor=\xe9t\xe9"),
+        ("tracestate", "vendor=" + "x" * 510),
+    ],
+)
+def test_drop_unusable_trace_header_when_off(
+    name: str, value: str, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A header httpx cannot send (not ASCII) or the W3C refuses is not passed on: no 500."""
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    shutdown_tracing()
+    sent: list[httpx.Request] = []
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    app = make_app(SERVICE_TRANSPORTS={"peer": httpx.MockTransport(peer)})
+    headers = {"traceparent": TRACEPARENT, "tracestate": "vendor=1", name: value}
+    response = app.test_client().post(
+        "/widgets/relay", json={"method": "GET", "path": "/things"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert name not in sent[0].headers
+    kept = "tracestate" if name == "traceparent" else "traceparent"
+    assert sent[0].headers[kept] == headers[kept]
+
+
+def test_pass_later_traceparent_version_on_when_off(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later version's first four fields are those of 00 (W3C): it goes on as it came."""
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    shutdown_tracing()
+    sent: list[httpx.Request] = []
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    app = make_app(SERVICE_TRANSPORTS={"peer": httpx.MockTransport(peer)})
+    later = f"01-{TRACE_ID}-{PARENT_ID}-01-future"
+    response = app.test_client().post(
+        "/widgets/relay", json={"method": "GET", "path": "/things"}, headers={"traceparent": later}
+    )
+    assert response.status_code == 200
+    assert sent[0].headers["traceparent"] == later
+
+
 def _record(args: Any = None) -> logging.LogRecord:
     return logging.LogRecord("test", logging.INFO, __file__, 1, "message", args, None)
 
