@@ -168,6 +168,45 @@ def test_start_trace_without_traceparent_and_skip_probes(
     assert len(servers[0]["trace_id"]) == 32
 
 
+@pytest.mark.parametrize(
+    ("request_args", "status"),
+    [
+        ({"method": "GET"}, 401),  # the API key hook refuses it
+        ({"method": "POST", "data": "x", "content_type": "text/plain"}, 415),  # the body hook
+    ],
+    ids=["401", "415"],
+)
+def test_trace_request_refused_by_hook(
+    traced: Spans,
+    make_app: Callable[..., Flask],
+    caplog: pytest.LogCaptureFixture,
+    request_args: dict[str, Any],
+    status: int,
+) -> None:
+    """The server span wraps every hook: a request one refuses is traced and logged as such."""
+    app = make_app(API_KEYS="secret" if status == 401 else "")
+    environs: list[dict[str, Any]] = []
+    wsgi_app = app.wsgi_app
+
+    def keep_environ(environ: dict[str, Any], start_response: Any) -> Any:
+        environs.append(environ)
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = keep_environ  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING):
+        response = app.test_client().open(
+            "/gadgets", headers={"traceparent": TRACEPARENT}, **request_args
+        )
+    assert response.status_code == status
+    (server,) = [span for span in traced() if span["kind"] == "server"]
+    assert (server["trace_id"], server["parent_span_id"]) == (TRACE_ID, PARENT_ID)
+    assert server["attributes"]["http.status_code"] == status
+    # What gunicorn's access line reads its trace ids from.
+    (environ,) = environs
+    assert (environ[TRACE_ID_KEY], environ[SPAN_ID_KEY]) == (TRACE_ID, server["span_id"])
+    assert not [record for record in caplog.records if "span missing" in record.getMessage()]
+
+
 def test_carry_trace_to_called_service(traced: Spans, make_app: Callable[..., Flask]) -> None:
     sent: list[httpx.Request] = []
 
