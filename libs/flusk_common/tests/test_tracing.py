@@ -161,6 +161,7 @@ def test_start_trace_without_traceparent_and_skip_probes(
 ) -> None:
     client = make_app().test_client()
     assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz?probe=1").status_code == 200
     assert client.get("/gadgets").status_code == 200
     servers = [span for span in traced() if span["kind"] == "server"]
     assert [span["name"] for span in servers] == ["GET /gadgets"]
@@ -205,6 +206,20 @@ def test_trace_request_refused_by_hook(
     (environ,) = environs
     assert (environ[TRACE_ID_KEY], environ[SPAN_ID_KEY]) == (TRACE_ID, server["span_id"])
     assert not [record for record in caplog.records if "span missing" in record.getMessage()]
+
+
+def test_trace_request_naming_a_probe_in_its_query(
+    traced: Spans, make_app: Callable[..., Flask]
+) -> None:
+    """Probes are left out by their path alone, never by what the query string says."""
+    client = make_app().test_client()
+    client.get("/gadgets?cursor=/healthz")
+    client.get("/gadgets/metrics")
+    servers = [span for span in traced() if span["kind"] == "server"]
+    assert [span["attributes"]["http.target"] for span in servers] == [
+        "/gadgets?cursor=/healthz",
+        "/gadgets/metrics",
+    ]
 
 
 def test_carry_trace_to_called_service(traced: Spans, make_app: Callable[..., Flask]) -> None:

@@ -39,8 +39,9 @@ EXPORTERS = frozenset({"otlp", "console", "jsonl"})
 TRACE_ID_KEY = "flusk.trace_id"  # in the WSGI environ; gunicorn's access log atom {...}e
 SPAN_ID_KEY = "flusk.span_id"
 DEFAULT_TRACES_DIR = "var/traces"
-# Probes are polled every few seconds by orchestrators: no trace each time.
-PROBE_URLS = "/healthz$,/readyz$,/metrics$"
+# Probes are polled every few seconds by orchestrators: no trace each time. OpenTelemetry
+# searches the whole URL (query string too) with this: it names the path after the host.
+PROBE_URLS = r"^[a-z][a-z0-9+.-]*://[^/?#]+/(?:healthz|readyz|metrics)(?:\?|$)"
 # The W3C forms passed on untraced (the gateway's maps say the same): a traceparent of
 # version 00 exactly, or of a later version (not ff) whose first four fields are 00's,
 # then anything after a dash; a tracestate of printable ASCII, at most 512 characters.
