@@ -141,8 +141,9 @@ INVALID_TRACEPARENTS = [
     f"00-{'0' * 32}-{'1' * 16}-01",  # an all-zero trace id is invalid
     f"00-{'A' * 32}-{'1' * 16}-01",  # upper case is not W3C
     f"00-{'a' * 32}-{'0' * 16}-01",  # nor an all-zero parent id
-    f"01-{'a' * 32}-{'1' * 16}-01",  # nor another version, for this gateway
-    f"00-{'a' * 32}-{'1' * 16}-01-extra",
+    f"ff-{'a' * 32}-{'1' * 16}-01",  # nor version ff
+    f"00-{'a' * 32}-{'1' * 16}-01-extra",  # version 00 has four fields
+    f"01-{'a' * 32}-{'1' * 16}-01extra",  # a later one's fifth follows a dash
 ]
 
 
@@ -163,6 +164,20 @@ def test_start_trace_for_request_without_valid_traceparent(traced: TracedStack) 
         assert server["parent_span_id"] == trace_id[16:], traceparent
         entry = json.loads(wait_for_log_line(traced.gateway.log, f'"request_id":"{trace_id}"'))
         assert entry["trace_id"] == trace_id, traceparent
+
+
+def test_continue_trace_of_later_traceparent_version(traced: TracedStack) -> None:
+    """A later version's first four fields are read as 00's (W3C): forwarded as it came."""
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    headers = {"traceparent": f"01-{trace_id}-{parent_id}-01-future-field"}
+    response = traced.client.get("/foss", headers=headers)
+    assert response.status_code == 200
+    spans = traced.spans(trace_id, until=lambda spans: any(s["kind"] == "server" for s in spans))
+    (server,) = [span for span in spans if span["kind"] == "server"]
+    assert (server["service"], server["parent_span_id"]) == ("foss", parent_id)
+    request_id = response.headers["X-Request-ID"]
+    entry = json.loads(wait_for_log_line(traced.gateway.log, f'"request_id":"{request_id}"'))
+    assert entry["trace_id"] == trace_id
 
 
 def test_keep_client_request_id_beside_new_trace(traced: TracedStack) -> None:
