@@ -10,6 +10,7 @@ is ``resolver_valid`` old, so a re-created container or Service is found without
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -192,6 +193,10 @@ class GatewaySettings:
     # A DNS server: services are found by name per request (compose, Kubernetes), not once.
     resolver: str | None = None
     resolver_valid: str = "10s"
+    # Proxies in front of the gateway (an Ingress controller, a load balancer), as CIDR
+    # blocks: a request from one is taken to come from the address it names in
+    # X-Forwarded-For (nginx's realip), for the rate limit, the logs and the services.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def docs_config(upstreams: Sequence[Upstream]) -> str:
@@ -329,6 +334,19 @@ def check_name(option: str, value: str, pattern: re.Pattern[str]) -> str:
     return value
 
 
+def trusted_proxies(option: str, value: str) -> tuple[str, ...]:
+    """The comma-separated CIDR blocks of ``value``, each written as nginx reads it."""
+    blocks = []
+    for part in value.split(","):
+        try:
+            blocks.append(str(ipaddress.ip_network(part.strip())))
+        except ValueError:
+            raise GatewayConfigError(
+                f"{option} {part.strip()!r} is not a CIDR block like 10.0.0.0/8"
+            ) from None
+    return tuple(blocks)
+
+
 def environment_overrides(environ: Mapping[str, str]) -> dict[str, object]:
     """Settings taken from the environment: rate limits and the CORS allow-list."""
     overrides: dict[str, object] = {}
@@ -364,6 +382,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"the DNS server (compose: {COMPOSE_RESOLVER}, kubernetes: the "
         f"cluster's, {KUBERNETES_RESOLVER})",
     )
+    parser.add_argument(
+        "--trusted-proxies",
+        metavar="CIDR[,CIDR...]",
+        help="compose and kubernetes: the addresses of the proxies in front of the gateway "
+        "(an Ingress controller's pods), whose X-Forwarded-For names the client",
+    )
     args = parser.parse_args(argv)
     try:
         return _render_target(args)
@@ -380,6 +404,8 @@ def _render_target(args: argparse.Namespace) -> int:
     overrides = environment_overrides(os.environ)
     if args.resolver:
         overrides["resolver"] = check_name("--resolver", args.resolver, _RESOLVER)
+    if args.trusted_proxies:
+        overrides["trusted_proxies"] = trusted_proxies("--trusted-proxies", args.trusted_proxies)
     check_name("--namespace", args.namespace, _NAMESPACE)
     services = load_services(root)
     if args.target == "compose":
