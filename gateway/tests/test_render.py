@@ -92,6 +92,22 @@ def test_render_kubernetes_target_from_command_line() -> None:
     assert "set $flusk_upstream licenses.shop.svc.cluster.local:8000;" in result.stdout
 
 
+def test_render_kubernetes_cluster_domain_from_command_line() -> None:
+    """A cluster whose domain is not cluster.local: services and its DNS by that domain."""
+    command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "kubernetes"]
+    result = subprocess.run(
+        [*command, "--namespace", "shop", "--cluster-domain", "corp.internal"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "set $flusk_upstream foss.shop.svc.corp.internal:8000;" in result.stdout
+    assert "resolver kube-dns.kube-system.svc.corp.internal valid=10s;" in result.stdout
+    assert "cluster.local" not in result.stdout
+
+
 def test_render_trusted_proxies_from_command_line(tmp_path: Path) -> None:
     """Behind an Ingress: the client is the address its controller names, nginx accepts it."""
     command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "kubernetes"]
@@ -131,6 +147,8 @@ def test_trust_no_proxy_unless_told() -> None:
         ["--resolver", "10.0.0.1; evil"],
         ["--namespace", "Shop"],
         ["--namespace", "a.b"],
+        ["--cluster-domain", "corp.internal; evil"],
+        ["--cluster-domain", "corp..internal"],
         ["--trusted-proxies", "10.0.0.0/8; evil"],
         ["--trusted-proxies", "10.0.0.1/8"],  # host bits set: a typo more often than not
         ["--trusted-proxies", "10.0.0.0/8,"],

@@ -44,10 +44,10 @@ DOCS_ASSETS = DOCS / "node_modules" / "swagger-ui-dist"
 IMAGE_DOCS_ROOT = "/usr/share/flusk/docs"
 # Docker's embedded DNS server, on every compose network.
 COMPOSE_RESOLVER = "127.0.0.11"
-# The cluster DNS Service of most clusters (CoreDNS keeps the kube-dns name).
-KUBERNETES_RESOLVER = "kube-dns.kube-system.svc.cluster.local"
-KUBERNETES_NAMESPACE = "flusk"
+# The cluster domain and DNS Service of most clusters (CoreDNS keeps the kube-dns name).
 CLUSTER_DOMAIN = "cluster.local"
+KUBERNETES_RESOLVER = f"kube-dns.kube-system.svc.{CLUSTER_DOMAIN}"
+KUBERNETES_NAMESPACE = "flusk"
 
 
 @dataclass(frozen=True)
@@ -240,10 +240,12 @@ def dns_label(name: str) -> str:
 
 
 def kubernetes_upstreams(
-    services: Sequence[Service], namespace: str = KUBERNETES_NAMESPACE
+    services: Sequence[Service],
+    namespace: str = KUBERNETES_NAMESPACE,
+    cluster_domain: str = CLUSTER_DOMAIN,
 ) -> list[Upstream]:
     """Services by their full cluster DNS name: nginx's resolver uses no search domains."""
-    suffix = f"{namespace}.svc.{CLUSTER_DOMAIN}:{SERVICE_PORT}"
+    suffix = f"{namespace}.svc.{cluster_domain}:{SERVICE_PORT}"
     return [Upstream(s.name, s.prefix, f"{dns_label(s.name)}.{suffix}") for s in services]
 
 
@@ -325,6 +327,7 @@ class GatewayConfigError(ValueError):
 # A host name or an IP address, with an optional port; a Kubernetes namespace (DNS label).
 _RESOLVER = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DOMAIN = re.compile(rf"{_NAMESPACE.pattern}(\.{_NAMESPACE.pattern})*")
 
 
 def check_name(option: str, value: str, pattern: re.Pattern[str]) -> str:
@@ -380,7 +383,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--resolver",
         help=f"the DNS server (compose: {COMPOSE_RESOLVER}, kubernetes: the "
-        f"cluster's, {KUBERNETES_RESOLVER})",
+        f"cluster's, kube-dns.kube-system.svc.<cluster domain>)",
+    )
+    parser.add_argument(
+        "--cluster-domain",
+        default=CLUSTER_DOMAIN,
+        help="kubernetes only: the cluster's DNS domain, of its services and its DNS Service",
     )
     parser.add_argument(
         "--trusted-proxies",
@@ -407,11 +415,13 @@ def _render_target(args: argparse.Namespace) -> int:
     if args.trusted_proxies:
         overrides["trusted_proxies"] = trusted_proxies("--trusted-proxies", args.trusted_proxies)
     check_name("--namespace", args.namespace, _NAMESPACE)
+    domain = check_name("--cluster-domain", args.cluster_domain, _DOMAIN)
     services = load_services(root)
     if args.target == "compose":
         settings, upstreams = compose_settings(**overrides), compose_upstreams(services)
     else:
+        overrides.setdefault("resolver", f"kube-dns.kube-system.svc.{domain}")
         settings = kubernetes_settings(**overrides)
-        upstreams = kubernetes_upstreams(services, args.namespace)
+        upstreams = kubernetes_upstreams(services, args.namespace, domain)
     sys.stdout.write(render(root, upstreams, settings))
     return 0
