@@ -94,6 +94,8 @@ COVERED = {
     "make db-upgrade-sql service=foss": HERE,
     "make compose-up": COMPOSE,
     "make compose-down": COMPOSE,
+    "make compose-down volumes=1": COMPOSE,
+    "make compose-down [volumes=1]": COMPOSE,
     "make bench": BENCH,
     "make bench [quick=1] [save=1]": BENCH,
     "make bench quick=1": BENCH,
@@ -230,6 +232,17 @@ def test_readme_table_lists_every_target() -> None:
     listed = re.findall(r"^  make (\S+)", make(ROOT, "help"), re.MULTILINE)
 
     assert sorted(shown) == sorted(target for target in listed if target != "help")
+
+
+# `make compose-down` (printed, not run: no Docker engine here)
+
+
+def test_compose_down_drops_volume_only_when_asked() -> None:
+    kept = make(ROOT, "--dry-run", "compose-down").split()
+    dropped = make(ROOT, "--dry-run", "compose-down", "volumes=1").split()
+    assert kept[-1] == "down"
+    assert dropped[-2:] == ["down", "-v"]
+    assert kept[:-1] == dropped[:-2] == "docker compose -f compose/docker-compose.yml".split()
 
 
 # `make generate`, `make format`, `make clean`
