@@ -171,6 +171,23 @@ def test_every_readme_command_has_a_test() -> None:
     ] == []
 
 
+def test_every_compose_block_exports_the_same_secrets() -> None:
+    """Compose refuses to start without its secrets: each block that starts it sets them all."""
+    text = README.read_text(encoding="utf-8")
+    starting = [
+        block
+        for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+        if "make compose-up" in block or re.search(r"docker compose .* up\b", block)
+    ]
+    exported = [
+        set(re.findall(r"\b([A-Z_]+_PASSWORD)=", " ".join(re.findall(r"^export .*", block, re.M))))
+        for block in starting
+    ]
+    assert len(starting) >= 2
+    assert "POSTGRES_PASSWORD" in exported[0]
+    assert all(names == exported[0] for names in exported), exported
+
+
 def run(root: Path, command: list[str], **env: str) -> str:
     """``command`` in ``root`` as a developer runs it, with the copy's services importable."""
     sources = [str(path) for path in sorted((root / "services").glob("*/src"))]
