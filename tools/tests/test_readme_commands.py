@@ -95,6 +95,10 @@ COVERED = {
     "make compose-up": COMPOSE,
     "make compose-down": COMPOSE,
     "make compose-down volumes=1": COMPOSE,
+    "docker compose -f compose/docker-compose.yml up --detach postgres": COMPOSE,
+    "docker compose -f compose/docker-compose.yml exec postgres sh "
+    "/docker-entrypoint-initdb.d/init-databases.sh": "not run (needs a Docker engine): "
+    "gateway/tests/test_compose_databases.py runs the script again on a server with data",
     "make compose-down [volumes=1]": COMPOSE,
     "make bench": BENCH,
     "make bench [quick=1] [save=1]": BENCH,
@@ -185,7 +189,8 @@ def test_every_compose_block_exports_the_same_secrets() -> None:
     ]
     assert len(starting) >= 2
     assert "POSTGRES_PASSWORD" in exported[0]
-    assert all(names == exported[0] for names in exported), exported
+    # A block exporting none goes on in the shell of one above.
+    assert all(names in (exported[0], set()) for names in exported), exported
 
 
 def run(root: Path, command: list[str], **env: str) -> str:
