@@ -135,6 +135,26 @@ def test_follow_request_across_services(traced: TracedStack) -> None:
     }
 
 
+def test_trace_request_refused_before_its_view(traced: TracedStack) -> None:
+    """A 415 from the body hook: a server span, and gunicorn's access line has its ids."""
+    trace_id = secrets.token_hex(16)
+    response = traced.client.post(
+        "/foss",
+        content=b"name=x",
+        headers={
+            "Content-Type": "text/plain",
+            "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+        },
+    )
+    assert response.status_code == 415
+    spans = traced.spans(trace_id, until=bool)
+    (server,) = [span for span in spans if span["kind"] == "server"]
+    assert server["attributes"]["http.status_code"] == 415
+    access = wait_for_log_line(traced.foss.log, f"request_id={response.headers['X-Request-ID']}")
+    assert f"trace_id={trace_id} span_id={server['span_id']}" in access
+    assert "span missing" not in traced.foss.log.read_text()
+
+
 INVALID_TRACEPARENTS = [
     None,
     "garbage",
