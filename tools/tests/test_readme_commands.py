@@ -264,7 +264,7 @@ def test_compose_down_drops_volume_only_when_asked() -> None:
     dropped = make(ROOT, "--dry-run", "compose-down", "volumes=1").split()
     assert kept[-1] == "down"
     assert dropped[-2:] == ["down", "-v"]
-    assert kept[:-1] == dropped[:-2] == "docker compose -f compose/docker-compose.yml".split()
+    assert kept[:-1] == dropped[:-2] == ["docker", "compose", "-f", "compose/docker-compose.yml"]
 
 
 # `make generate`, `make format`, `make clean`

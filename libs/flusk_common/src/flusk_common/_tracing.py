@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from flask import Flask
     from opentelemetry.sdk.trace import TracerProvider
+    from werkzeug.datastructures import Headers
 
 EXPORTERS = frozenset({"otlp", "console", "jsonl"})
 TRACE_ID_KEY = "flusk.trace_id"  # in the WSGI environ; gunicorn's access log atom {...}e
@@ -145,7 +146,7 @@ def current_trace_ids() -> tuple[str, str] | None:
     return ids
 
 
-def forwardable_trace_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def forwardable_trace_headers(headers: Headers | Mapping[str, str]) -> dict[str, str]:
     """The W3C trace headers of ``headers`` in their forms: anything else is not sent on."""
     return {
         name: value
