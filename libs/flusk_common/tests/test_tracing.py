@@ -245,10 +245,13 @@ def test_carry_trace_to_called_service(traced: Spans, make_app: Callable[..., Fl
     assert spans[call["parent_span_id"]]["kind"] == "server"
 
 
-def test_pass_trace_on_as_it_came_when_off(
-    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A service that does not trace keeps its callers' and callees' spans in one trace."""
+Relay = Callable[[dict[str, str]], httpx.Request]
+
+
+@pytest.fixture
+def relay_untraced(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> Relay:
+    """Tracing off; sends a request with the given headers through an app that calls ``peer``
+    and returns the call as the peer received it (the request answered 200)."""
     monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     shutdown_tracing()
@@ -259,16 +262,22 @@ def test_pass_trace_on_as_it_came_when_off(
         return httpx.Response(200, json={})
 
     app = make_app(SERVICE_TRANSPORTS={"peer": httpx.MockTransport(peer)})
-    headers = {"traceparent": TRACEPARENT, "tracestate": "vendor=1"}
-    response = app.test_client().post(
-        "/widgets/relay", json={"method": "GET", "path": "/things"}, headers=headers
-    )
-    assert response.status_code == 200
-    assert tracer_provider("sample_app") is None
-    assert (sent[0].headers["traceparent"], sent[0].headers["tracestate"]) == (
-        TRACEPARENT,
-        "vendor=1",
-    )
+
+    def relay(headers: dict[str, str]) -> httpx.Request:
+        response = app.test_client().post(
+            "/widgets/relay", json={"method": "GET", "path": "/things"}, headers=headers
+        )
+        assert response.status_code == 200
+        assert tracer_provider("sample_app") is None
+        return sent.pop()
+
+    return relay
+
+
+def test_pass_trace_on_as_it_came_when_off(relay_untraced: Relay) -> None:
+    """A service that does not trace keeps its callers' and callees' spans in one trace."""
+    sent = relay_untraced({"traceparent": TRACEPARENT, "tracestate": "vendor=1"})
+    assert (sent.headers["traceparent"], sent.headers["tracestate"]) == (TRACEPARENT, "vendor=1")
 
 
 @pytest.mark.parametrize(
@@ -282,50 +291,19 @@ def test_pass_trace_on_as_it_came_when_off(
         ("tracestate", "vendor=" + "x" * 510),
     ],
 )
-def test_drop_unusable_trace_header_when_off(
-    name: str, value: str, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_drop_unusable_trace_header_when_off(name: str, value: str, relay_untraced: Relay) -> None:
     """A header httpx cannot send (not ASCII) or the W3C refuses is not passed on: no 500."""
-    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
-    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
-    shutdown_tracing()
-    sent: list[httpx.Request] = []
-
-    def peer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={})
-
-    app = make_app(SERVICE_TRANSPORTS={"peer": httpx.MockTransport(peer)})
     headers = {"traceparent": TRACEPARENT, "tracestate": "vendor=1", name: value}
-    response = app.test_client().post(
-        "/widgets/relay", json={"method": "GET", "path": "/things"}, headers=headers
-    )
-    assert response.status_code == 200
-    assert name not in sent[0].headers
+    sent = relay_untraced(headers)
+    assert name not in sent.headers
     kept = "tracestate" if name == "traceparent" else "traceparent"
-    assert sent[0].headers[kept] == headers[kept]
+    assert sent.headers[kept] == headers[kept]
 
 
-def test_pass_later_traceparent_version_on_when_off(
-    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pass_later_traceparent_version_on_when_off(relay_untraced: Relay) -> None:
     """A later version's first four fields are those of 00 (W3C): it goes on as it came."""
-    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
-    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
-    shutdown_tracing()
-    sent: list[httpx.Request] = []
-
-    def peer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={})
-
-    app = make_app(SERVICE_TRANSPORTS={"peer": httpx.MockTransport(peer)})
     later = f"01-{TRACE_ID}-{PARENT_ID}-01-future"
-    response = app.test_client().post(
-        "/widgets/relay", json={"method": "GET", "path": "/things"}, headers={"traceparent": later}
-    )
-    assert response.status_code == 200
-    assert sent[0].headers["traceparent"] == later
+    assert relay_untraced({"traceparent": later}).headers["traceparent"] == later
 
 
 def _record(args: Any = None) -> logging.LogRecord:

@@ -2,10 +2,10 @@
 
 Every call has a connect and a read timeout. Only idempotent requests are retried, with
 backoff (tenacity), and only when the callee could not be reached or answered 502, 503
-or 504. The request id, the API key and the trace (W3C ``traceparent``) go along. A
-callee that cannot be reached raises ``UpstreamUnavailable`` (a 503 with Retry-After if
-left unhandled); a callee's own error answer raises ``UpstreamError``, which carries its
-problem details (a 502 if unhandled).
+or 504. The request id, the API key and the trace (W3C ``traceparent``) go along, when
+well formed (see ``_headers``). A callee that cannot be reached raises
+``UpstreamUnavailable`` (a 503 with Retry-After if left unhandled); a callee's own error
+answer raises ``UpstreamError``, which carries its problem details (a 502 if unhandled).
 
 Three guards keep a slow or dead callee from taking its caller down with it:
 
