@@ -84,8 +84,8 @@ COMPOSE := docker compose -f compose/docker-compose.yml
 compose-up: ## build and start the stack in containers on PostgreSQL (needs POSTGRES_PASSWORD)
 	$(COMPOSE) up --build --detach --wait
 
-compose-down: ## stop the containers (the database volume is kept; add -v to drop it)
-	$(COMPOSE) down
+compose-down: ## stop the containers (the database volume is kept; volumes=1 drops it)
+	$(COMPOSE) down$(if $(filter 1,$(volumes)), -v)
 
 db-revision: venv ## new migration from model changes: make db-revision service=foss msg="add x"
 	@test -n "$(service)" -a -n "$(msg)" || { echo 'usage: make db-revision service=<name> msg="<message>"'; exit 2; }

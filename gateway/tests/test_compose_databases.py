@@ -82,10 +82,15 @@ def run_script(
 
 
 def connect_as(
-    server: dict[str, str], role: str, dbname: str
+    server: dict[str, str], role: str, dbname: str, password: str | None = None
 ) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(
-        host=server["PGHOST"], port=server["PGPORT"], user=role, dbname=dbname, autocommit=True
+        host=server["PGHOST"],
+        port=server["PGPORT"],
+        user=role,
+        dbname=dbname,
+        password=password,
+        autocommit=True,
     )
 
 
@@ -111,6 +116,35 @@ def test_make_role_owning_only_its_database(server: dict[str, str], names: list[
     for role, other in ((first, second), (second, first)):
         with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
             connect_as(server, role, other)
+
+
+def test_run_again_for_service_added_later(server: dict[str, str], names: list[str]) -> None:
+    """On a volume that has the first service's role, a run makes only the one added since."""
+    first, second = names
+    passwords = {f"{name.upper()}_DB_PASSWORD": f"secret-{name}" for name in names}
+    assert run_script(server, [first], **passwords).returncode == 0
+    with connect_as(server, first, first, f"secret-{first}") as connection:
+        connection.execute("CREATE TABLE kept (id integer PRIMARY KEY)")
+
+    result = run_script(server, names, **passwords)
+    assert result.returncode == 0, result.stderr
+    assert run_script(server, names, **passwords).returncode == 0  # and again: nothing to do
+    with connect_as(server, first, first, f"secret-{first}") as connection:
+        assert connection.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+    with connect_as(server, second, second, f"secret-{second}") as connection:
+        assert connection.execute("SELECT current_user").fetchone() == (second,)
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        connect_as(server, second, first, f"secret-{second}")
+
+
+def test_refuse_connection_to_maintenance_database(
+    server: dict[str, str], names: list[str]
+) -> None:
+    """A service's role connects to its own database only: not to postgres either."""
+    passwords = {f"{name.upper()}_DB_PASSWORD": "secret" for name in names}
+    assert run_script(server, names, **passwords).returncode == 0
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        connect_as(server, names[0], "postgres", "secret")
 
 
 def test_refuse_missing_password(server: dict[str, str], names: list[str]) -> None:

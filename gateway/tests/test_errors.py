@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -11,7 +12,13 @@ import pytest
 
 from conftest import ALLOWED_ORIGIN, upstream_of
 from flusk_tools.gateway import Upstream
-from helpers import assert_problem, assert_security_headers, create_foss, foss_body
+from helpers import (
+    assert_problem,
+    assert_security_headers,
+    create_foss,
+    foss_body,
+    wait_for_log_line,
+)
 from stack import GatewayProcess, ServiceProcess
 
 MiB = 1024 * 1024
@@ -51,6 +58,23 @@ def test_answer_429_over_rate_limit(
         limited = client.get("/foss")
         assert_problem(limited, 429, "too_many_requests")
         assert limited.headers["Retry-After"] == "1"
+
+
+def test_rate_limit_each_client_behind_trusted_proxy(
+    foss_service: ServiceProcess, make_gateway: MakeGateway
+) -> None:
+    """Behind an Ingress every request comes from its controller: the limit is per client."""
+    gateway = make_gateway(
+        [upstream_of(foss_service)], rate_limit=1, rate_burst=2, trusted_proxies=("127.0.0.0/8",)
+    )
+    with httpx.Client(base_url=gateway.url) as client:
+        first = {"X-Forwarded-For": "203.0.113.7"}
+        statuses = [client.get("/foss", headers=first).status_code for _ in range(6)]
+        assert 429 in statuses
+        other = client.get("/foss", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.8"})
+        assert other.status_code == 200
+    entry = json.loads(wait_for_log_line(gateway.log, other.headers["X-Request-ID"]))
+    assert entry["client"] == "203.0.113.8"  # the last address that is not a trusted proxy
 
 
 def test_answer_502_while_service_down(

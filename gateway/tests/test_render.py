@@ -92,8 +92,67 @@ def test_render_kubernetes_target_from_command_line() -> None:
     assert "set $flusk_upstream licenses.shop.svc.cluster.local:8000;" in result.stdout
 
 
+def test_render_kubernetes_cluster_domain_from_command_line() -> None:
+    """A cluster whose domain is not cluster.local: services and its DNS by that domain."""
+    command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "kubernetes"]
+    result = subprocess.run(
+        [*command, "--namespace", "shop", "--cluster-domain", "corp.internal"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "set $flusk_upstream foss.shop.svc.corp.internal:8000;" in result.stdout
+    assert "resolver kube-dns.kube-system.svc.corp.internal valid=10s;" in result.stdout
+    assert "cluster.local" not in result.stdout
+
+
+def test_render_trusted_proxies_from_command_line(tmp_path: Path) -> None:
+    """Behind an Ingress: the client is the address its controller names, nginx accepts it."""
+    command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "kubernetes"]
+    result = subprocess.run(
+        [*command, "--trusted-proxies", "10.0.0.0/8, fd00::/8"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    start = lines.index("set_real_ip_from 10.0.0.0/8;")
+    assert lines[start : start + 5] == [
+        "set_real_ip_from 10.0.0.0/8;",
+        "set_real_ip_from fd00::/8;",
+        "real_ip_header X-Forwarded-For;",
+        "real_ip_recursive on;",
+        "",
+    ]
+    assert lines.index("limit_req_zone $binary_remote_addr zone=per_client:10m rate=50r/s;") > start
+    local = {"pid_path": str(tmp_path / "nginx.pid"), "resolver": "127.0.0.1"}
+    settings = kubernetes_settings(temp_dir=str(tmp_path), trusted_proxies=("10.0.0.0/8",), **local)
+    config = render(ROOT, compose_upstreams(load_services(ROOT)), settings)
+    result = nginx_test(config, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_trust_no_proxy_unless_told() -> None:
+    config = render(ROOT, kubernetes_upstreams(load_services(ROOT)), kubernetes_settings())
+    assert "real_ip" not in config
+
+
 @pytest.mark.parametrize(
-    "option", [["--resolver", "10.0.0.1; evil"], ["--namespace", "Shop"], ["--namespace", "a.b"]]
+    "option",
+    [
+        ["--resolver", "10.0.0.1; evil"],
+        ["--namespace", "Shop"],
+        ["--namespace", "a.b"],
+        ["--cluster-domain", "corp.internal; evil"],
+        ["--cluster-domain", "corp..internal"],
+        ["--trusted-proxies", "10.0.0.0/8; evil"],
+        ["--trusted-proxies", "10.0.0.1/8"],  # host bits set: a typo more often than not
+        ["--trusted-proxies", "10.0.0.0/8,"],
+    ],
 )
 def test_refuse_bad_kubernetes_option(option: list[str]) -> None:
     command = [str(Path(sys.executable).parent / "flusk-gateway"), "--target", "kubernetes"]

@@ -7,6 +7,8 @@ compose; clients reach both through the gateway.
 from __future__ import annotations
 
 import importlib
+import json
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -15,7 +17,7 @@ import pytest
 
 from conftest import upstream_of
 from flusk_tools.registry import Service, load_services
-from helpers import assert_problem, foss_body
+from helpers import assert_problem, foss_body, raw_request
 from stack import ROOT, GatewayProcess, ServiceProcess
 
 
@@ -24,6 +26,7 @@ class Stack:
     foss: ServiceProcess
     licenses: ServiceProcess
     client: httpx.Client
+    gateway: GatewayProcess
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def stack(
     )
     gateway = make_gateway([upstream_of(foss), upstream_of(licenses)])
     with httpx.Client(base_url=gateway.url, timeout=30) as client:
-        yield Stack(foss, licenses, client)
+        yield Stack(foss, licenses, client, gateway)
 
 
 def test_create_foss_with_license_through_gateway(stack: Stack) -> None:
@@ -46,6 +49,36 @@ def test_create_foss_with_license_through_gateway(stack: Stack) -> None:
     assert response.json()["license"] == "MIT"
     listed = stack.client.get("/foss", params={"license": "MIT"}).json()["items"]
     assert [item["id"] for item in listed] == [response.json()["id"]]
+
+
+TRACEPARENT = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01".encode()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {b"traceparent": TRACEPARENT, b"tracestate": b"vendor=\xe9t\xe9"},
+        {b"traceparent": TRACEPARENT + b"\xff"},
+        {b"X-API-Key": b"cl\xe9"},  # API keys are off: foss passes a key on to licenses
+    ],
+    ids=["tracestate", "traceparent", "api-key"],
+)
+def test_create_foss_with_non_ascii_headers_through_gateway(
+    stack: Stack, headers: dict[bytes, bytes]
+) -> None:
+    """Bytes 0x80-0xff in a header foss would pass on to licenses: answered as without it."""
+    body = json.dumps(foss_body(license="MIT")).encode()
+    lines = [
+        b"POST /foss HTTP/1.1",
+        b"Host: localhost",
+        b"Content-Type: application/json",
+        b"Content-Length: %d" % len(body),
+        b"Connection: close",
+        *(name + b": " + value for name, value in headers.items()),
+    ]
+    response = raw_request(stack.gateway.url, b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    assert response.status == 201, response
+    assert json.loads(response.body)["license"] == "MIT"
 
 
 def test_refuse_unknown_license_through_gateway(stack: Stack) -> None:

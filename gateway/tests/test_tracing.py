@@ -72,6 +72,11 @@ def traced(
         yield TracedStack(foss, licenses, gateway, client, traces)
 
 
+def has_server_span(spans: list[dict[str, Any]]) -> bool:
+    """The request's server span is in (its SQL spans, ended first, may come a batch before)."""
+    return any(span["kind"] == "server" for span in spans)
+
+
 def is_sql(span: dict[str, Any]) -> bool:
     return span["kind"] == "client" and any(key.startswith("db.") for key in span["attributes"])
 
@@ -135,14 +140,35 @@ def test_follow_request_across_services(traced: TracedStack) -> None:
     }
 
 
+def test_trace_request_refused_before_its_view(traced: TracedStack) -> None:
+    """A 415 from the body hook: a server span, and gunicorn's access line has its ids."""
+    trace_id = secrets.token_hex(16)
+    response = traced.client.post(
+        "/foss",
+        content=b"name=x",
+        headers={
+            "Content-Type": "text/plain",
+            "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+        },
+    )
+    assert response.status_code == 415
+    spans = traced.spans(trace_id, until=has_server_span)
+    (server,) = [span for span in spans if span["kind"] == "server"]
+    assert server["attributes"]["http.status_code"] == 415
+    access = wait_for_log_line(traced.foss.log, f"request_id={response.headers['X-Request-ID']}")
+    assert f"trace_id={trace_id} span_id={server['span_id']}" in access
+    assert "span missing" not in traced.foss.log.read_text()
+
+
 INVALID_TRACEPARENTS = [
     None,
     "garbage",
     f"00-{'0' * 32}-{'1' * 16}-01",  # an all-zero trace id is invalid
     f"00-{'A' * 32}-{'1' * 16}-01",  # upper case is not W3C
     f"00-{'a' * 32}-{'0' * 16}-01",  # nor an all-zero parent id
-    f"01-{'a' * 32}-{'1' * 16}-01",  # nor another version, for this gateway
-    f"00-{'a' * 32}-{'1' * 16}-01-extra",
+    f"ff-{'a' * 32}-{'1' * 16}-01",  # nor version ff
+    f"00-{'a' * 32}-{'1' * 16}-01-extra",  # version 00 has four fields
+    f"01-{'a' * 32}-{'1' * 16}-01extra",  # a later one's fifth follows a dash
 ]
 
 
@@ -155,14 +181,26 @@ def test_start_trace_for_request_without_valid_traceparent(traced: TracedStack) 
         trace_id = response.headers["X-Request-ID"]
         assert len(trace_id) == 32
 
-        spans = traced.spans(
-            trace_id, until=lambda spans: any(s["kind"] == "server" for s in spans)
-        )
+        spans = traced.spans(trace_id, until=has_server_span)
         (server,) = [span for span in spans if span["kind"] == "server"]
         assert server["service"] == "foss", traceparent
         assert server["parent_span_id"] == trace_id[16:], traceparent
         entry = json.loads(wait_for_log_line(traced.gateway.log, f'"request_id":"{trace_id}"'))
         assert entry["trace_id"] == trace_id, traceparent
+
+
+def test_continue_trace_of_later_traceparent_version(traced: TracedStack) -> None:
+    """A later version's first four fields are read as 00's (W3C): forwarded as it came."""
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    headers = {"traceparent": f"01-{trace_id}-{parent_id}-01-future-field"}
+    response = traced.client.get("/foss", headers=headers)
+    assert response.status_code == 200
+    spans = traced.spans(trace_id, until=has_server_span)
+    (server,) = [span for span in spans if span["kind"] == "server"]
+    assert (server["service"], server["parent_span_id"]) == ("foss", parent_id)
+    request_id = response.headers["X-Request-ID"]
+    entry = json.loads(wait_for_log_line(traced.gateway.log, f'"request_id":"{request_id}"'))
+    assert entry["trace_id"] == trace_id
 
 
 def test_keep_client_request_id_beside_new_trace(traced: TracedStack) -> None:
@@ -171,7 +209,7 @@ def test_keep_client_request_id_beside_new_trace(traced: TracedStack) -> None:
     entry = json.loads(wait_for_log_line(traced.gateway.log, '"request_id":"my-request-1"'))
     trace_id = entry["trace_id"]
     assert len(trace_id) == 32
-    spans = traced.spans(trace_id, until=bool)
+    spans = traced.spans(trace_id, until=has_server_span)
     assert [
         span["attributes"]["flusk.request_id"] for span in spans if span["kind"] == "server"
     ] == ["my-request-1"]

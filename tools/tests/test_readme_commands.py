@@ -94,6 +94,12 @@ COVERED = {
     "make db-upgrade-sql service=foss": HERE,
     "make compose-up": COMPOSE,
     "make compose-down": COMPOSE,
+    "make compose-down volumes=1": COMPOSE,
+    "docker compose -f compose/docker-compose.yml up --detach postgres": COMPOSE,
+    "docker compose -f compose/docker-compose.yml exec postgres sh "
+    "/docker-entrypoint-initdb.d/init-databases.sh": "not run (needs a Docker engine): "
+    "gateway/tests/test_compose_databases.py runs the script again on a server with data",
+    "make compose-down [volumes=1]": COMPOSE,
     "make bench": BENCH,
     "make bench [quick=1] [save=1]": BENCH,
     "make bench quick=1": BENCH,
@@ -169,6 +175,24 @@ def test_every_readme_command_has_a_test() -> None:
     ] == []
 
 
+def test_every_compose_block_exports_the_same_secrets() -> None:
+    """Compose refuses to start without its secrets: each block that starts it sets them all."""
+    text = README.read_text(encoding="utf-8")
+    starting = [
+        block
+        for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+        if "make compose-up" in block or re.search(r"docker compose .* up\b", block)
+    ]
+    exported = [
+        set(re.findall(r"\b([A-Z_]+_PASSWORD)=", " ".join(re.findall(r"^export .*", block, re.M))))
+        for block in starting
+    ]
+    assert len(starting) >= 2
+    assert "POSTGRES_PASSWORD" in exported[0]
+    # A block exporting none goes on in the shell of one above.
+    assert all(names in (exported[0], set()) for names in exported), exported
+
+
 def run(root: Path, command: list[str], **env: str) -> str:
     """``command`` in ``root`` as a developer runs it, with the copy's services importable."""
     sources = [str(path) for path in sorted((root / "services").glob("*/src"))]
@@ -230,6 +254,17 @@ def test_readme_table_lists_every_target() -> None:
     listed = re.findall(r"^  make (\S+)", make(ROOT, "help"), re.MULTILINE)
 
     assert sorted(shown) == sorted(target for target in listed if target != "help")
+
+
+# `make compose-down` (printed, not run: no Docker engine here)
+
+
+def test_compose_down_drops_volume_only_when_asked() -> None:
+    kept = make(ROOT, "--dry-run", "compose-down").split()
+    dropped = make(ROOT, "--dry-run", "compose-down", "volumes=1").split()
+    assert kept[-1] == "down"
+    assert dropped[-2:] == ["down", "-v"]
+    assert kept[:-1] == dropped[:-2] == ["docker", "compose", "-f", "compose/docker-compose.yml"]
 
 
 # `make generate`, `make format`, `make clean`

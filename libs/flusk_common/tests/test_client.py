@@ -81,6 +81,14 @@ def test_forward_request_id_and_incoming_api_key(peer_app: Callable[[Peer], Flas
     assert peer.requests[0].headers["X-API-Key"] == "incoming"
 
 
+def test_drop_incoming_api_key_not_ascii(peer_app: Callable[[Peer], Flask]) -> None:
+    """httpx sends ASCII header values only: such a key is no key, and the call goes on."""
+    peer = answering(httpx.Response(200, json={"id": 1}))
+    response = relay(peer_app(peer), "GET", **{"X-API-Key": "cl\xe9"})
+    assert response.json == {"answer": {"id": 1}}
+    assert "X-API-Key" not in peer.requests[0].headers
+
+
 def test_send_configured_api_key(peer_app: Callable[..., Flask]) -> None:
     peer = answering(httpx.Response(200, json={}))
     relay(peer_app(peer, PEER_API_KEY="for-peer"), "GET", **{"X-API-Key": "incoming"})

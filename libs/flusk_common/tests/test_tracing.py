@@ -161,11 +161,65 @@ def test_start_trace_without_traceparent_and_skip_probes(
 ) -> None:
     client = make_app().test_client()
     assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz?probe=1").status_code == 200
     assert client.get("/gadgets").status_code == 200
     servers = [span for span in traced() if span["kind"] == "server"]
     assert [span["name"] for span in servers] == ["GET /gadgets"]
     assert servers[0]["parent_span_id"] is None
     assert len(servers[0]["trace_id"]) == 32
+
+
+@pytest.mark.parametrize(
+    ("request_args", "status"),
+    [
+        ({"method": "GET"}, 401),  # the API key hook refuses it
+        ({"method": "POST", "data": "x", "content_type": "text/plain"}, 415),  # the body hook
+    ],
+    ids=["401", "415"],
+)
+def test_trace_request_refused_by_hook(
+    traced: Spans,
+    make_app: Callable[..., Flask],
+    caplog: pytest.LogCaptureFixture,
+    request_args: dict[str, Any],
+    status: int,
+) -> None:
+    """The server span wraps every hook: a request one refuses is traced and logged as such."""
+    app = make_app(API_KEYS="secret" if status == 401 else "")
+    environs: list[dict[str, Any]] = []
+    wsgi_app = app.wsgi_app
+
+    def keep_environ(environ: dict[str, Any], start_response: Any) -> Any:
+        environs.append(environ)
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = keep_environ  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING):
+        response = app.test_client().open(
+            "/gadgets", headers={"traceparent": TRACEPARENT}, **request_args
+        )
+    assert response.status_code == status
+    (server,) = [span for span in traced() if span["kind"] == "server"]
+    assert (server["trace_id"], server["parent_span_id"]) == (TRACE_ID, PARENT_ID)
+    assert server["attributes"]["http.status_code"] == status
+    # What gunicorn's access line reads its trace ids from.
+    (environ,) = environs
+    assert (environ[TRACE_ID_KEY], environ[SPAN_ID_KEY]) == (TRACE_ID, server["span_id"])
+    assert not [record for record in caplog.records if "span missing" in record.getMessage()]
+
+
+def test_trace_request_naming_a_probe_in_its_query(
+    traced: Spans, make_app: Callable[..., Flask]
+) -> None:
+    """Probes are left out by their path alone, never by what the query string says."""
+    client = make_app().test_client()
+    client.get("/gadgets?cursor=/healthz")
+    client.get("/gadgets/metrics")
+    servers = [span for span in traced() if span["kind"] == "server"]
+    assert [span["attributes"]["http.target"] for span in servers] == [
+        "/gadgets?cursor=/healthz",
+        "/gadgets/metrics",
+    ]
 
 
 def test_carry_trace_to_called_service(traced: Spans, make_app: Callable[..., Flask]) -> None:
@@ -191,10 +245,13 @@ def test_carry_trace_to_called_service(traced: Spans, make_app: Callable[..., Fl
     assert spans[call["parent_span_id"]]["kind"] == "server"
 
 
-def test_pass_trace_on_as_it_came_when_off(
-    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A service that does not trace keeps its callers' and callees' spans in one trace."""
+Relay = Callable[[dict[str, str]], httpx.Request]
+
+
+@pytest.fixture
+def relay_untraced(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> Relay:
+    """Tracing off; sends a request with the given headers through an app that calls ``peer``
+    and returns the call as the peer received it (the request answered 200)."""
     monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     shutdown_tracing()
@@ -205,16 +262,48 @@ def test_pass_trace_on_as_it_came_when_off(
         return httpx.Response(200, json={})
 
     app = make_app(SERVICE_TRANSPORTS={"peer": httpx.MockTransport(peer)})
-    headers = {"traceparent": TRACEPARENT, "tracestate": "vendor=1"}
-    response = app.test_client().post(
-        "/widgets/relay", json={"method": "GET", "path": "/things"}, headers=headers
-    )
-    assert response.status_code == 200
-    assert tracer_provider("sample_app") is None
-    assert (sent[0].headers["traceparent"], sent[0].headers["tracestate"]) == (
-        TRACEPARENT,
-        "vendor=1",
-    )
+
+    def relay(headers: dict[str, str]) -> httpx.Request:
+        response = app.test_client().post(
+            "/widgets/relay", json={"method": "GET", "path": "/things"}, headers=headers
+        )
+        assert response.status_code == 200
+        assert tracer_provider("sample_app") is None
+        return sent.pop()
+
+    return relay
+
+
+def test_pass_trace_on_as_it_came_when_off(relay_untraced: Relay) -> None:
+    """A service that does not trace keeps its callers' and callees' spans in one trace."""
+    sent = relay_untraced({"traceparent": TRACEPARENT, "tracestate": "vendor=1"})
+    assert (sent.headers["traceparent"], sent.headers["tracestate"]) == (TRACEPARENT, "vendor=1")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01\xe9"),
+        ("traceparent", f"00-{'0' * 32}-{PARENT_ID}-01"),
+        ("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01-extra"),
+        ("traceparent", f"ff-{TRACE_ID}-{PARENT_ID}-01"),
+        ("tracestate", "vendor=\xe9t\xe9"),
+        ("tracestate", "vendor=" + "x" * 510),
+    ],
+)
+def test_drop_unusable_trace_header_when_off(name: str, value: str, relay_untraced: Relay) -> None:
+    """A header httpx cannot send (not ASCII) or the W3C refuses is not passed on: no 500."""
+    headers = {"traceparent": TRACEPARENT, "tracestate": "vendor=1", name: value}
+    sent = relay_untraced(headers)
+    assert name not in sent.headers
+    kept = "tracestate" if name == "traceparent" else "traceparent"
+    assert sent.headers[kept] == headers[kept]
+
+
+def test_pass_later_traceparent_version_on_when_off(relay_untraced: Relay) -> None:
+    """A later version's first four fields are those of 00 (W3C): it goes on as it came."""
+    later = f"01-{TRACE_ID}-{PARENT_ID}-01-future"
+    assert relay_untraced({"traceparent": later}).headers["traceparent"] == later
 
 
 def _record(args: Any = None) -> logging.LogRecord:

@@ -10,6 +10,7 @@ is ``resolver_valid`` old, so a re-created container or Service is found without
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -43,10 +44,10 @@ DOCS_ASSETS = DOCS / "node_modules" / "swagger-ui-dist"
 IMAGE_DOCS_ROOT = "/usr/share/flusk/docs"
 # Docker's embedded DNS server, on every compose network.
 COMPOSE_RESOLVER = "127.0.0.11"
-# The cluster DNS Service of most clusters (CoreDNS keeps the kube-dns name).
-KUBERNETES_RESOLVER = "kube-dns.kube-system.svc.cluster.local"
-KUBERNETES_NAMESPACE = "flusk"
+# The cluster domain and DNS Service of most clusters (CoreDNS keeps the kube-dns name).
 CLUSTER_DOMAIN = "cluster.local"
+KUBERNETES_RESOLVER = f"kube-dns.kube-system.svc.{CLUSTER_DOMAIN}"
+KUBERNETES_NAMESPACE = "flusk"
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,10 @@ class GatewaySettings:
     # A DNS server: services are found by name per request (compose, Kubernetes), not once.
     resolver: str | None = None
     resolver_valid: str = "10s"
+    # Proxies in front of the gateway (an Ingress controller, a load balancer), as CIDR
+    # blocks: a request from one is taken to come from the address it names in
+    # X-Forwarded-For (nginx's realip), for the rate limit, the logs and the services.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def docs_config(upstreams: Sequence[Upstream]) -> str:
@@ -235,10 +240,12 @@ def dns_label(name: str) -> str:
 
 
 def kubernetes_upstreams(
-    services: Sequence[Service], namespace: str = KUBERNETES_NAMESPACE
+    services: Sequence[Service],
+    namespace: str = KUBERNETES_NAMESPACE,
+    cluster_domain: str = CLUSTER_DOMAIN,
 ) -> list[Upstream]:
     """Services by their full cluster DNS name: nginx's resolver uses no search domains."""
-    suffix = f"{namespace}.svc.{CLUSTER_DOMAIN}:{SERVICE_PORT}"
+    suffix = f"{namespace}.svc.{cluster_domain}:{SERVICE_PORT}"
     return [Upstream(s.name, s.prefix, f"{dns_label(s.name)}.{suffix}") for s in services]
 
 
@@ -320,6 +327,7 @@ class GatewayConfigError(ValueError):
 # A host name or an IP address, with an optional port; a Kubernetes namespace (DNS label).
 _RESOLVER = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DOMAIN = re.compile(rf"{_NAMESPACE.pattern}(\.{_NAMESPACE.pattern})*")
 
 
 def check_name(option: str, value: str, pattern: re.Pattern[str]) -> str:
@@ -327,6 +335,19 @@ def check_name(option: str, value: str, pattern: re.Pattern[str]) -> str:
     if not pattern.fullmatch(value):
         raise GatewayConfigError(f"{option} {value!r} is not a name nginx can use here")
     return value
+
+
+def trusted_proxies(option: str, value: str) -> tuple[str, ...]:
+    """The comma-separated CIDR blocks of ``value``, each written as nginx reads it."""
+    blocks = []
+    for part in value.split(","):
+        try:
+            blocks.append(str(ipaddress.ip_network(part.strip())))
+        except ValueError:
+            raise GatewayConfigError(
+                f"{option} {part.strip()!r} is not a CIDR block like 10.0.0.0/8"
+            ) from None
+    return tuple(blocks)
 
 
 def environment_overrides(environ: Mapping[str, str]) -> dict[str, object]:
@@ -362,7 +383,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--resolver",
         help=f"the DNS server (compose: {COMPOSE_RESOLVER}, kubernetes: the "
-        f"cluster's, {KUBERNETES_RESOLVER})",
+        f"cluster's, kube-dns.kube-system.svc.<cluster domain>)",
+    )
+    parser.add_argument(
+        "--cluster-domain",
+        default=CLUSTER_DOMAIN,
+        help="kubernetes only: the cluster's DNS domain, of its services and its DNS Service",
+    )
+    parser.add_argument(
+        "--trusted-proxies",
+        metavar="CIDR[,CIDR...]",
+        help="compose and kubernetes: the addresses of the proxies in front of the gateway "
+        "(an Ingress controller's pods), whose X-Forwarded-For names the client",
     )
     args = parser.parse_args(argv)
     try:
@@ -380,12 +412,16 @@ def _render_target(args: argparse.Namespace) -> int:
     overrides = environment_overrides(os.environ)
     if args.resolver:
         overrides["resolver"] = check_name("--resolver", args.resolver, _RESOLVER)
+    if args.trusted_proxies:
+        overrides["trusted_proxies"] = trusted_proxies("--trusted-proxies", args.trusted_proxies)
     check_name("--namespace", args.namespace, _NAMESPACE)
+    domain = check_name("--cluster-domain", args.cluster_domain, _DOMAIN)
     services = load_services(root)
     if args.target == "compose":
         settings, upstreams = compose_settings(**overrides), compose_upstreams(services)
     else:
+        overrides.setdefault("resolver", f"kube-dns.kube-system.svc.{domain}")
         settings = kubernetes_settings(**overrides)
-        upstreams = kubernetes_upstreams(services, args.namespace)
+        upstreams = kubernetes_upstreams(services, args.namespace, domain)
     sys.stdout.write(render(root, upstreams, settings))
     return 0

@@ -2,10 +2,10 @@
 
 Every call has a connect and a read timeout. Only idempotent requests are retried, with
 backoff (tenacity), and only when the callee could not be reached or answered 502, 503
-or 504. The request id, the API key and the trace (W3C ``traceparent``) go along. A
-callee that cannot be reached raises ``UpstreamUnavailable`` (a 503 with Retry-After if
-left unhandled); a callee's own error answer raises ``UpstreamError``, which carries its
-problem details (a 502 if unhandled).
+or 504. The request id, the API key and the trace (W3C ``traceparent``) go along, when
+well formed (see ``_headers``). A callee that cannot be reached raises
+``UpstreamUnavailable`` (a 503 with Retry-After if left unhandled); a callee's own error
+answer raises ``UpstreamError``, which carries its problem details (a 502 if unhandled).
 
 Three guards keep a slow or dead callee from taking its caller down with it:
 
@@ -42,7 +42,7 @@ from ._deadline import time_left
 from ._errors import UpstreamError, UpstreamUnavailable
 from ._request_id import HEADER as REQUEST_ID_HEADER
 from ._request_id import current_request_id
-from ._tracing import TRACE_HEADERS, tracing_on
+from ._tracing import forwardable_trace_headers, tracing_on
 
 if TYPE_CHECKING:
     from ._metrics import Metrics
@@ -206,13 +206,13 @@ class ServiceClient:
         if has_request_context() and not tracing_on():
             # Not traced here: the caller's trace goes on as it came (traced, the client's
             # instrumentation sends this call's own span instead).
-            for name in TRACE_HEADERS:
-                if value := request.headers.get(name):
-                    headers[name] = value
+            headers.update(forwardable_trace_headers(request.headers))
         api_key = self.api_key
         if api_key is None and has_request_context():
             api_key = request.headers.get(API_KEY_HEADER)
-        if api_key:
+        # httpx sends ASCII header values only, and gunicorn passes bytes 0x80-0xff on:
+        # an incoming key that is not printable ASCII is matched by no key, so it is dropped.
+        if api_key and api_key.isascii() and api_key.isprintable():
             headers[API_KEY_HEADER] = api_key
         return headers
 

@@ -21,6 +21,7 @@ has ended (see ``_logging``).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,14 +34,23 @@ if TYPE_CHECKING:
 
     from flask import Flask
     from opentelemetry.sdk.trace import TracerProvider
+    from werkzeug.datastructures import Headers
 
 EXPORTERS = frozenset({"otlp", "console", "jsonl"})
 TRACE_ID_KEY = "flusk.trace_id"  # in the WSGI environ; gunicorn's access log atom {...}e
 SPAN_ID_KEY = "flusk.span_id"
 DEFAULT_TRACES_DIR = "var/traces"
-# Probes are polled every few seconds by orchestrators: no trace each time.
-PROBE_URLS = "/healthz$,/readyz$,/metrics$"
-TRACE_HEADERS = ("traceparent", "tracestate")  # W3C trace context
+# Probes are polled every few seconds by orchestrators: no trace each time. OpenTelemetry
+# searches the whole URL (query string too) with this: it names the path after the host.
+PROBE_URLS = r"^[a-z][a-z0-9+.-]*://[^/?#]+/(?:healthz|readyz|metrics)(?:\?|$)"
+# The W3C forms passed on untraced (the gateway's maps say the same): a traceparent of
+# version 00 exactly, or of a later version (not ff) whose first four fields are 00's,
+# then anything after a dash; a tracestate of printable ASCII, at most 512 characters.
+_TRACE_IDS = r"(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}"
+_TRACE_HEADER_FORMS = {
+    "traceparent": re.compile(f"00-{_TRACE_IDS}|(?!00|ff)[0-9a-f]{{2}}-{_TRACE_IDS}(?:-[!-~]*)?"),
+    "tracestate": re.compile(r"[ -~]{1,512}"),
+}
 _OTLP_PROTOCOLS = frozenset({"http/protobuf"})
 
 
@@ -134,6 +144,15 @@ def current_trace_ids() -> tuple[str, str] | None:
         return None
     ids: tuple[str, str] | None = _on().current_ids()
     return ids
+
+
+def forwardable_trace_headers(headers: Headers | Mapping[str, str]) -> dict[str, str]:
+    """The W3C trace headers of ``headers`` in their forms: anything else is not sent on."""
+    return {
+        name: value
+        for name, form in _TRACE_HEADER_FORMS.items()
+        if (value := headers.get(name)) and form.fullmatch(value)
+    }
 
 
 def _on() -> ModuleType:

@@ -61,6 +61,13 @@ def instrument_app(app: Flask, provider: TracerProvider) -> None:
         excluded_urls=None if os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS") else PROBE_URLS,
         enable_commenter=False,
     )
+    # The instrumentation starts the server span in a before_request hook it appends last:
+    # a request an earlier hook refuses (401, 415, 400) would get no span, and its log lines
+    # no trace ids. Moved first, the span wraps every hook, and the view, error handlers and
+    # teardown run inside it. (OpenTelemetry's WSGI middleware would wrap them too, but
+    # without Flask's route in the span's name.)
+    hooks = app.before_request_funcs[None]
+    hooks.insert(0, hooks.pop(hooks.index(app._before_request)))  # type: ignore[attr-defined]
     instrument_engine(get_database(app).engine, provider)
     for client in service_clients(app):
         instrument_client(client.http, provider)
