@@ -55,16 +55,28 @@ def admin(
     )
 
 
+# What PUBLIC may do on the postgres database, which the script revokes: given back after
+# each test, so the shared test server is left as it was found.
+PUBLIC_RIGHTS = """
+SELECT privilege FROM unnest(ARRAY['CONNECT', 'TEMPORARY']) AS privilege
+WHERE has_database_privilege('public', 'postgres', privilege)
+"""
+
+
 @pytest.fixture
 def names(server: dict[str, str]) -> Iterator[list[str]]:
     """Two scratch service names; their databases and roles are dropped at the end."""
     token = secrets.token_hex(4)
     made = [f"zz_init_{token}_a", f"zz_init_{token}_b"]
+    with admin(server) as connection:
+        public_rights = [row[0] for row in connection.execute(PUBLIC_RIGHTS)]
     yield made
     with admin(server) as connection:
         for name in made:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             connection.execute(f'DROP ROLE IF EXISTS "{name}"')
+        if public_rights:
+            connection.execute(f"GRANT {', '.join(public_rights)} ON DATABASE postgres TO PUBLIC")
 
 
 def run_script(
