@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 import urllib.error
@@ -60,24 +61,32 @@ SERVICE_FILES = {
 }
 
 
+def repository_files(root: Path) -> list[str]:
+    """The files of ``root`` that git would commit: tracked ones, and others it does not ignore.
+
+    Outside a git checkout (a copy, as the README walk-through makes) git's own rules still
+    decide, through a throwaway repository whose work tree is ``root``: what ``make test``
+    left behind (coverage files, egg-info, caches) is never taken for the project's own.
+    """
+    command = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    listed = subprocess.run(["git", *command], cwd=root, capture_output=True, check=False)
+    if listed.returncode != 0:
+        with tempfile.TemporaryDirectory() as git_dir:
+            subprocess.run(["git", "init", "--quiet", "--bare", git_dir], check=True)
+            listed = subprocess.run(
+                ["git", f"--git-dir={git_dir}", f"--work-tree={root}", *command],
+                capture_output=True,
+                check=True,
+            )
+    return [os.fsdecode(name) for name in filter(None, listed.stdout.split(b"\0"))]
+
+
 def copy_repository(destination: Path) -> Path:
     """The files of the repository that git would commit, copied to ``destination``."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=False,
-    )
-    if listed.returncode != 0:  # not a git checkout: everything but what git would ignore
-        ignored = shutil.ignore_patterns(
-            ".git", ".venv", ".tox", "var", "__pycache__", ".*_cache", "node_modules"
-        )
-        shutil.copytree(ROOT, destination, ignore=ignored)
-        return destination
-    for name in filter(None, listed.stdout.split(b"\0")):
-        source = ROOT / os.fsdecode(name)
+    for name in repository_files(ROOT):
+        source = ROOT / name
         if source.is_file():  # a file deleted but not yet staged is listed too
-            target = destination / os.fsdecode(name)
+            target = destination / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     return destination
