@@ -75,6 +75,7 @@ def repository_files(root: Path) -> list[str]:
             subprocess.run(["git", "init", "--quiet", "--bare", git_dir], check=True)
             listed = subprocess.run(
                 ["git", f"--git-dir={git_dir}", f"--work-tree={root}", *command],
+                cwd=root,  # git lists the files under its working directory
                 capture_output=True,
                 check=True,
             )
@@ -90,6 +91,19 @@ def copy_repository(destination: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     return destination
+
+
+def test_list_in_a_copy_without_git_what_git_lists(tmp_path: Path) -> None:
+    """Outside git, git's ignore rules all the same: leftovers of a test run are not listed."""
+    copy = copy_repository(tmp_path / "copy")
+    (copy / ".coverage.leftover").write_text("x")
+    (copy / "services" / "foss" / "src" / "foss.egg-info").mkdir()
+    (copy / "services" / "foss" / "src" / "foss.egg-info" / "requires.txt").write_text("x")
+
+    listed = sorted(repository_files(copy))
+
+    assert "services.toml" in listed
+    assert listed == sorted(name for name in repository_files(ROOT) if (ROOT / name).is_file())
 
 
 @pytest.fixture
