@@ -68,7 +68,7 @@ format: venv ## rewrite the code as the linter wants it: ruff format, import ord
 generate: venv ## rewrite the files generated from services.toml (tox.ini, the compose file, deploy/k8s)
 	$(BIN)/flusk-generate
 
-run: venv ## the whole stack on http://localhost:8080, reloaded on save: gunicorn per service, nginx in front
+run: venv ## the whole stack on http://localhost:8080, reloaded on save: gunicorn per service, nginx in front (traces=1: spans under var/traces)
 	$(if $(filter 1 yes true,$(traces)),OTEL_TRACES_EXPORTER=jsonl )$(BIN)/flusk-run
 
 logs: ## follow one process's output of make run: make logs service=foss (or service=gateway)
@@ -81,7 +81,7 @@ new-service: venv ## a new service from the template, wired everywhere: make new
 
 COMPOSE := docker compose -f compose/docker-compose.yml
 
-compose-up: ## build and start the stack in containers on PostgreSQL (needs POSTGRES_PASSWORD)
+compose-up: ## build and start the stack in containers on PostgreSQL (needs POSTGRES_PASSWORD and <SERVICE>_DB_PASSWORD)
 	$(COMPOSE) up --build --detach --wait
 
 compose-down: ## stop the containers (the database volume is kept; volumes=1 drops it)
